@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up a virtual environment and start the site, or run every test.
+#   bash dev.sh serve    # http://127.0.0.1:8050/ (PORT and HOST change it)
+#   bash dev.sh test     # unit, page and browser tests (pytest arguments may follow)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+
+setup() {
+  if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv || {
+      echo "Could not create a virtual environment. On Debian: sudo apt-get install -y python3-venv" >&2
+      exit 1
+    }
+  fi
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r "$1"
+}
+
+need_browser() {
+  command -v chromedriver >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 && return
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "Installing Chromium and ChromeDriver for the browser tests..." >&2
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+case "${1:-}" in
+  serve)
+    setup requirements.txt
+    exec .venv/bin/python -m app.main
+    ;;
+  test)
+    shift
+    setup requirements-test.txt
+    need_browser
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh serve | bash dev.sh test [pytest arguments]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,66 @@
+"""Helpers for browser tests: a free port, waiting on the page, reading figures."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(dash_duo, app, path: str = "/"):
+    """Start `app` with dev tools (so callback errors show) and open `path`."""
+    port = free_port()
+    dash_duo.start_server(app, port=port, debug=True, use_reloader=False, dev_tools_hot_reload=False,
+                          dev_tools_ui=True, dev_tools_props_check=True)
+    if path != "/":
+        dash_duo.driver.get(dash_duo.server_url + path)
+    dash_duo.wait_for_element(".site-main")
+    return dash_duo
+
+
+def wait_until(condition, timeout: float = 10.0, message: str = "condition"):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = condition()
+            if last:
+                return last
+        except Exception as error:  # the page is still rendering
+            last = error
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+
+def figure_data(dash_duo, graph_css: str):
+    """The `data` of the Plotly figure inside the element matching `graph_css`."""
+    return dash_duo.driver.execute_script(
+        "const el = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return el && el.data ? JSON.parse(JSON.stringify(el.data.map(t => ({x: t.x, y: t.y, z: t.z})))) : null;",
+        graph_css,
+    )
+
+
+def _react_dom_dev_warning(message: str) -> bool:
+    # In debug mode React's development build warns (through console.error)
+    # about Dash's own bundled components; those are not errors of this site.
+    # Failed prop types of our components still fail: Dash's dev tools show them.
+    return "react-dom@" in message and '"Warning: ' in message
+
+
+def console_errors(dash_duo) -> list[str]:
+    """SEVERE console entries (errors, failed requests), each cut to 300 characters."""
+    return [entry["message"][:300] for entry in dash_duo.get_logs() or []
+            if entry.get("level") == "SEVERE" and not _react_dom_dev_warning(entry["message"])]
+
+
+def assert_clean(dash_duo):
+    """No console errors and no callback errors shown by the dev tools."""
+    errors = console_errors(dash_duo)
+    assert errors == [], errors
+    assert not dash_duo.driver.find_elements("css selector", ".dash-fe-error__title"), "callback error shown"

@@ -1,0 +1,101 @@
+"""The perceptron lesson in headless Chromium, as a visitor uses it."""
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from app.main import app
+from pages.perceptron import STEPS
+from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+
+N = len(STEPS)
+pytestmark = pytest.mark.browser
+
+
+def progress(dash_duo):
+    return dash_duo.find_element(".ls-progress").text
+
+
+def current_title(dash_duo):
+    return dash_duo.find_element(".ls-step.is-current h2").text
+
+
+def test_home_to_perceptron_via_the_lesson_map(dash_duo):
+    start(dash_duo, app)
+    dash_duo.wait_for_element(".lesson-card")
+    card = [c for c in dash_duo.find_elements(".lesson-card") if "perceptron" in c.get_attribute("href")][0]
+    card.click()
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    assert current_title(dash_duo) == STEPS[0].title
+    wait_until(lambda: figure_data(dash_duo, ".ls-figure"), message="the cube figure")
+    assert_clean(dash_duo)
+
+
+def test_every_step_by_buttons_and_by_keys(dash_duo):
+    start(dash_duo, app, "/perceptron")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    for k in range(2, N + 1):
+        dash_duo.find_element(".ls-next").click()
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
+        assert current_title(dash_duo) == STEPS[k - 1].title
+    assert "step=%d" % N in dash_duo.driver.current_url
+    body = dash_duo.find_element("body")
+    body.send_keys(Keys.HOME)
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    for key, expected in [(Keys.ARROW_RIGHT, 2), (Keys.PAGE_DOWN, 3), (Keys.SPACE, 4), (Keys.ARROW_DOWN, 5),
+                          (Keys.ARROW_LEFT, 4), (Keys.PAGE_UP, 3), (Keys.ARROW_UP, 2)]:
+        body.send_keys(key)
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {expected} of {N}")
+    body.send_keys(Keys.END)
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    assert_clean(dash_duo)
+
+
+def test_play_moves_the_figure(dash_duo):
+    training = 1 + [i for i, s in enumerate(STEPS) if s.figure == "train"][0]
+    start(dash_duo, app, f"/perceptron?step={training}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {training} of {N}")
+    wait_until(lambda: "epoch" in dash_duo.find_element(".pl-label").text, message="a run")
+    # The training step autoplays: the frame caption and the bars change by themselves.
+    first = dash_duo.find_element(".pl-label").text
+    wait_until(lambda: dash_duo.find_element(".pl-label").text != first, message="playback")
+    dash_duo.find_element(".pl-reset" if dash_duo.driver.find_elements("css selector", ".pl-reset")
+                          else ".pl-play").click()
+    bars_before = figure_data(dash_duo, ".ls-figures-row .ls-figure:nth-child(2)")
+    dash_duo.find_element(".pl-step").click()
+    wait_until(lambda: figure_data(dash_duo, ".ls-figures-row .ls-figure:nth-child(2)") != bars_before,
+               message="one step to change the bars")
+    assert_clean(dash_duo)
+
+
+def test_free_play_change_changes_the_figure_and_the_link(dash_duo):
+    start(dash_duo, app, f"/perceptron?step={N}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    bars = ".ls-figures-row .ls-figure:nth-child(2)"
+    before = wait_until(lambda: figure_data(dash_duo, bars), message="bars")
+    lr = dash_duo.find_element('input[id*="\\"name\\":\\"lr\\""]')
+    lr.send_keys(Keys.CONTROL, "a")
+    lr.send_keys("0.01", Keys.ENTER)
+    wait_until(lambda: figure_data(dash_duo, bars) != before, message="the bars to change")
+    wait_until(lambda: "lr=0.01" in dash_duo.driver.current_url, message="the link to hold lr")
+    # Typing into a field never moves the steps.
+    lr.send_keys(Keys.ARROW_LEFT, Keys.ARROW_RIGHT, Keys.SPACE)
+    assert progress(dash_duo) == f"Step {N} of {N}"
+    assert_clean(dash_duo)
+
+
+def test_a_link_restores_step_and_settings(dash_duo):
+    start(dash_duo, app, "/perceptron?step=4&lr=0.5&optimizer=adam&epochs=50")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 4 of {N}")
+    lr = dash_duo.find_element('input[id*="\\"name\\":\\"lr\\""]')
+    assert lr.get_attribute("value") == "0.5"
+    wait_until(lambda: "Adam" in dash_duo.find_element(".ls-panel h3").text, message="update table with Adam")
+    assert_clean(dash_duo)
+
+
+def test_a_bad_link_shows_a_notice_and_a_working_page(dash_duo):
+    start(dash_duo, app, "/perceptron?step=99&lr=-1&epochs=1000000000")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    notices = dash_duo.find_element(".ls-notices").text
+    assert "Learning rate" in notices and "Epochs" in notices and "Step" in notices
+    wait_until(lambda: figure_data(dash_duo, ".ls-figure"), message="figures despite bad input")
+    assert_clean(dash_duo)

@@ -1,0 +1,76 @@
+"""The perceptron page's callbacks, called as the server would, with bad input."""
+
+import dash
+import pytest
+
+from app.main import app
+from pages import perceptron as page
+
+DEFAULTS = [page.SCHEMA.defaults()[n] for n in page.SCHEMA.names]
+
+
+def call_show_step(step, **overrides):
+    raw = [overrides.get(n, d) for n, d in zip(page.SCHEMA.names, DEFAULTS)]
+    with app.server.test_request_context():
+        return page.show_step(step, *raw)
+
+
+@pytest.mark.parametrize("step", range(len(page.STEPS)))
+def test_every_step_produces_three_animations(step):
+    cube, bars, curves, *_ = call_show_step(step)
+    for payload in (cube, bars, curves):
+        assert payload["figure"]["data"] and len(payload["frames"]) >= 1
+
+
+def test_the_training_step_animates_many_epochs():
+    training = [i for i, s in enumerate(page.STEPS) if s.figure == "train"][0]
+    cube, bars, curves, *_ = call_show_step(training)
+    assert 50 <= len(bars["frames"]) <= page.MAX_FRAMES
+    assert bars["autoplay"] is True
+
+
+def test_a_setting_change_changes_the_figure():
+    free = len(page.STEPS) - 1
+    a = call_show_step(free)[1]["frames"][-1]
+    b = call_show_step(free, lr="0.01")[1]["frames"][-1]
+    assert a != b
+
+
+@pytest.mark.parametrize("name, raw", [("lr", "-1"), ("lr", "NaN"), ("epochs", "1000000000"),
+                                       ("optimizer", "rm -rf"), ("seed", "1.5"), ("songs", "")])
+def test_bad_settings_give_a_notice_and_a_working_page(name, raw):
+    *payloads, update, _, _, _, notices, notice_class = call_show_step(len(page.STEPS) - 1, **{name: raw})
+    assert all(p["figure"]["data"] for p in payloads[:3])
+    if raw != "":
+        assert notice_class == "ls-notices" and notices
+
+
+@pytest.mark.parametrize("step", [None, -5, 10**9, "3", [1], {"a": 1}])
+def test_garbage_steps_do_not_break(step):
+    assert call_show_step(step)[0]["figure"]["data"]
+
+
+@pytest.mark.parametrize("rows, ok", [
+    ([{"modern": 1, "sad": 0, "piano": 1, "likes": 1}], True),
+    ([], False),
+    ([{"modern": 2, "sad": 0, "piano": 1, "likes": 1}], False),
+    ([{"modern": "x", "sad": None, "piano": 1, "likes": 1}], False),
+    ("not a list", False),
+    ([{"modern": 1, "sad": 0, "piano": 1, "likes": 1}] * 65, False),
+])
+def test_song_table_edits_are_checked(rows, ok):
+    value, message, css = page.songs_from_table(rows)
+    assert (value is not dash.no_update) == ok
+    assert ("is-ok" in css) == ok and message
+
+
+def test_adding_songs_stops_at_the_limit():
+    rows = [{"song": "s", "modern": 0, "sad": 0, "piano": 0, "likes": 0}] * page.MAX_SONGS
+    assert page.add_song(1, rows) is dash.no_update
+    assert len(page.add_song(1, rows[:3])) == 4
+
+
+def test_prediction_of_a_new_song():
+    with app.server.test_request_context():
+        text = page.predict_new_song(["sad", "piano"], len(page.STEPS) - 2, *DEFAULTS)
+    assert "p(like)" in str(text)
