@@ -33,12 +33,13 @@ def cube_figure(X, y, titles, polygons: list[np.ndarray] | None, labels: list[st
     fig = go.Figure(layout=figure_layout(
         "Songs in the feature cube",
         margin=dict(l=0, r=0, t=48, b=0),
-        legend=dict(orientation="h", x=0.5, xanchor="center", y=0.0),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top"),
         scene=dict(
             xaxis=dict(title="modern", range=[-0.3, 1.3], tickvals=[0, 1]),
             yaxis=dict(title="sad", range=[-0.3, 1.3], tickvals=[0, 1]),
             zaxis=dict(title="piano", range=[-0.3, 1.3], tickvals=[0, 1]),
             aspectmode="cube",
+            domain=dict(x=[0, 1], y=[0, 0.9]),
             camera=dict(eye=dict(x=1.6, y=-1.6, z=1.0)),
         ),
     ))
@@ -70,13 +71,14 @@ def prediction_bars(y, titles, probs: np.ndarray, losses: np.ndarray, labels: li
         f"Predictions — loss {losses[0]:.3f}",
         yaxis=dict(title="p(like)", range=[0, 1.05], tickformat=".0%"),
         xaxis=dict(tickangle=0),
-        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+        margin=dict(t=96),
+        legend=dict(orientation="h", y=1.04, x=0, xanchor="left", yanchor="bottom"),
         shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=0.5, y1=0.5,
                      line=dict(color=MUTED, dash="dot", width=1))],
     ))
     fig.add_trace(go.Bar(x=list(titles), y=compact(probs[0]), name="predicted p(like)",
                          marker=dict(color=colors, opacity=0.85),
-                         texttemplate="%{y:.0%}", textposition="outside", cliponaxis=False))
+                         texttemplate="%{y:.0%}", textposition="auto", textfont=dict(size=15), cliponaxis=False))
     fig.add_trace(go.Scatter(x=list(titles), y=y, mode="markers", name="Ben's answer",
                              marker=dict(symbol="diamond", size=14, color="white",
                                          line=dict(width=2.5, color=[c for c in colors]))))

@@ -282,8 +282,9 @@ def predict_new_song(features, step, *raw):
     x = np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES])
     p = float(sigmoid(x @ run["w"][-1] + run["b"][-1]))
     described = ", ".join(f for f in SONG_FEATURES if f in chosen) or "none of the features"
-    verdict = "likes it" if p >= 0.5 else "does not like it"
-    return [f"A song with {described}: Ben {verdict} — p(like) = ", html.Strong(f"{p:.0%}")]
+    verdict = "can't tell" if abs(p - 0.5) < 0.05 else "likes it" if p > 0.5 else "does not like it"
+    who = "the perceptron" if verdict == "can't tell" else "Ben"
+    return [f"A song with {described}: {who} {verdict} — p(like) = ", html.Strong(f"{p:.0%}")]
 
 
 @dash.callback(

@@ -9,7 +9,7 @@ should touch and no two circles should overlap, so the objective is
 
 (units: length squared). The first sum pulls linked circles together until
 they touch; the second pushes overlapping circles apart, with the overlap
-weight ``w``. Both terms are squared hinges, so E has a continuous gradient
+weight ``w`` (default 4: an overlap shows sooner than a long link). Both terms are squared hinges, so E has a continuous gradient
 
     dE/dx_i = sum_edges 2 max(0, d_ij - 2r) (x_i - x_j) / d_ij
             - w sum_pairs 2 max(0, 2r - d_ij) (x_i - x_j) / d_ij
@@ -68,6 +68,7 @@ MAX_NEAR_PAIRS_PER_NODE = 256   # candidate pairs per circle before a run counts
 RADIUS_RANGE = (1e-3, 1e3)      # allowed circle radius
 MAX_OVERLAP_WEIGHT = 1e4        # largest overlap weight w
 DIVERGENCE_EXTENT = 1e6         # a run diverges when a circle is this many radii from the origin
+DEFAULT_OVERLAP_WEIGHT = 4.0    # w: an overlap costs 4x a stretched link of the same depth
 
 OVERLAP_TOLERANCE = 0.01        # metrics count a pair as overlapping when d < 2r (1 - this)
 CROSSING_PAIR_BUDGET = 1_000_000  # segment tests before crossings are estimated
@@ -332,7 +333,7 @@ def _pairs_within(X: np.ndarray, distance: float) -> np.ndarray:
 
 
 def layout_loss_and_grad(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0,
-                         overlap_weight: float = 1.0) -> tuple[float, np.ndarray]:
+                         overlap_weight: float = DEFAULT_OVERLAP_WEIGHT) -> tuple[float, np.ndarray]:
     """The objective E and its exact gradient at one layout.
 
     positions: (n, 2) float, same unit as radius; edges: (m, 2) int.
@@ -360,7 +361,7 @@ class CircleLayoutModel:
     edges: np.ndarray
     n: int
     radius: float = 1.0
-    overlap_weight: float = 1.0
+    overlap_weight: float = DEFAULT_OVERLAP_WEIGHT
 
     def init(self, seed: int) -> np.ndarray:
         return random_start(self.n, seed, self.radius)
@@ -482,7 +483,8 @@ def _start(init: Any, edges: np.ndarray, n: int, seed: int, radius: float) -> np
 
 
 def layout_metrics(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0, *,
-                   tolerance: float = OVERLAP_TOLERANCE, seed: int = 0) -> dict[str, Any]:
+                   tolerance: float = OVERLAP_TOLERANCE, seed: int = 0,
+                   overlap_weight: float = DEFAULT_OVERLAP_WEIGHT) -> dict[str, Any]:
     """How good a layout is. positions: (n, 2) float; edges: (m, 2) int.
 
     Returns a dict:
@@ -495,10 +497,11 @@ def layout_metrics(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0
                          count is estimated from a sample of edges (more than
                          CROSSING_PAIR_BUDGET candidate pairs)
       crossings_stderr   standard error of the estimate (0 when exact)
-      energy             E(X) with overlap weight 1
+      energy             E(X) with the given overlap weight
     """
     r = _radius(radius)
     tol = _real("tolerance", tolerance, 0.0, 0.5)
+    w = _real("overlap_weight", overlap_weight, 0.0, MAX_OVERLAP_WEIGHT)
     X = np.asarray(positions, dtype=float)
     n = _nodes(X.shape[0] if X.ndim == 2 else 0)
     X = _positions(X, n, r)
@@ -515,7 +518,7 @@ def layout_metrics(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0
         max_overlap = 0.0
     lengths = np.linalg.norm(X[E[:, 0]] - X[E[:, 1]], axis=1) / contact
     crossings, exact, stderr = count_crossings(X, E, seed=seed)
-    energy, _ = _objective(X, E, _pairs_within(X, contact), contact, 1.0)
+    energy, _ = _objective(X, E, _pairs_within(X, contact), contact, w)
     return {
         "nodes": n,
         "edges": len(E),
@@ -798,7 +801,7 @@ def _runaway(X: np.ndarray, energy: float, radius: float) -> str | None:
 
 def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 300,
                init: Any = "smart", seed: int = 0, *, radius: float = 1.0,
-               overlap_weight: float = 1.0, anneal_from: float | None = None,
+               overlap_weight: float = DEFAULT_OVERLAP_WEIGHT, anneal_from: float | None = None,
                skin: float | None = None) -> LayoutHistory:
     """Minimize E from a start, step by step, and return the history.
 
@@ -841,7 +844,7 @@ def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 
     run = _run_lbfgs if isinstance(opt, LBFGS) else _run_gradient
     X, last, diverged_at, message, evaluations, near = run(opt, X0, E, r, skin, weights, near, recorder)
     recorder.close(last, X)
-    metrics = layout_metrics(X, E, r)
+    metrics = layout_metrics(X, E, r, overlap_weight=w)
     metrics["steps_run"] = last
     return LayoutHistory(
         positions=np.stack(recorder.frames),

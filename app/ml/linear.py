@@ -40,7 +40,7 @@ X_ABS_MAX = 1e6              # largest |feature value| (standardize larger data 
 REG_MAX = 10.0               # largest l2 coefficient
 INIT_SCALE_MAX = 10.0        # largest standard deviation of the random initial weights
 LOSS_MANY_K_MAX = 100_000    # parameter vectors per loss_many call
-LOSS_MANY_FLOATS = 2**21     # k * n * c scores of one loss_many pass (16 MB)
+LOSS_MANY_FLOATS = 2**17     # k * n * c scores of one loss_many block (1 MB, stays in cache)
 
 
 # --------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def _check_rows(P, p: int) -> np.ndarray:
 
 
 def _chunk_rows(n: int, c: int) -> int:
-    """Parameter vectors per loss_many pass so that k * n * c <= LOSS_MANY_FLOATS."""
+    """Parameter vectors per loss_many block so that k * n * c <= LOSS_MANY_FLOATS."""
     return max(1, LOSS_MANY_FLOATS // (n * c))
 
 
@@ -199,24 +199,29 @@ class LogisticRegression:
     def loss_many(self, P, X, y) -> np.ndarray:
         """Losses of the rows of P (k, n_params), as flatten lays them out: (k,).
 
-        One matrix product X (n, d) @ (d, k*c) gives the scores of all k
-        parameter vectors; passes hold at most LOSS_MANY_FLOATS scores.
-        1 <= k <= LOSS_MANY_K_MAX.
+        One matrix product X (n, d) @ (d, c*k) gives the scores of a block
+        of parameter vectors, laid out (n, c, k) so that the sums over the
+        classes run along whole rows of k values; blocks hold at most
+        LOSS_MANY_FLOATS scores. 1 <= k <= LOSS_MANY_K_MAX.
         """
         P = _check_rows(P, self.n_params)
         X, y = self._check_data(X, y)
-        d, c = self.n_features, self.n_classes
-        chunk = _chunk_rows(len(y), c)
+        n, d, c = len(y), self.n_features, self.n_classes
+        rows = _chunk_rows(n, c)
         out = np.empty(P.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, P.shape[0], chunk):
-                block = P[start:start + chunk]
+            for start in range(0, P.shape[0], rows):
+                block = P[start:start + rows]
                 k = block.shape[0]
                 W = block[:, :d * c].reshape(k, d, c)
-                b = block[:, d * c:]
-                S = (X @ W.transpose(1, 0, 2).reshape(d, k * c)).reshape(-1, k, c) + b   # (n, k, c)
-                picked = S[np.arange(len(y)), :, y]                                      # (n, k)
-                out[start:start + k] = (_logsumexp(S) - picked).mean(axis=0) + 0.5 * self.l2 * (W * W).sum(axis=(1, 2))
+                S = (X @ W.transpose(1, 2, 0).reshape(d, c * k)).reshape(n, c, k)
+                S += block[:, d * c:].T                     # biases, (c, k)
+                picked = S[np.arange(n), y, :]              # score of the true class, (n, k)
+                top = S.max(axis=1)
+                S -= top[:, None, :]
+                np.exp(S, out=S)
+                logsumexp = top + np.log(S.sum(axis=1))     # (n, k)
+                out[start:start + k] = (logsumexp - picked).mean(axis=0) + 0.5 * self.l2 * (W * W).sum(axis=(1, 2))
         return out
 
     # ----- internals ------------------------------------------------------
@@ -344,12 +349,14 @@ class LinearRegression:
         """Mean squared errors of the rows [m, b] of P (k, 2): (k,). 1 <= k <= LOSS_MANY_K_MAX."""
         P = _check_rows(P, 2)
         x, y = _check_xy(x, y)
-        chunk = _chunk_rows(len(x), 1)
+        rows = _chunk_rows(len(x), 1)
         out = np.empty(P.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, P.shape[0], chunk):
-                m, b = P[start:start + chunk].T
-                R = np.outer(x, m) + b - y[:, None]        # (n, k) residuals
+            for start in range(0, P.shape[0], rows):
+                m, b = P[start:start + rows].T
+                R = np.outer(x, m)
+                R += b
+                R -= y[:, None]                             # (n, k) residuals
                 out[start:start + len(m)] = np.mean(R * R, axis=0)
         return out
 

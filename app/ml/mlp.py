@@ -45,8 +45,10 @@ COORD_MAX = 1e6             # largest |coordinate| of a decision_grid window
 # loss_many chunk rule: a chunk of c parameter vectors is evaluated together
 # so that its largest intermediate array, c * n * (widest layer) floats, plus
 # the c * n_params floats of its parameters, stays within CHUNK_FLOATS
-# (2**22 floats = 32 MB), i.e. c = max(1, CHUNK_FLOATS // (n * widest + n_params)).
-CHUNK_FLOATS = 2**18
+# (2**17 floats = 1 MB), i.e. c = max(1, CHUNK_FLOATS // (n * widest + n_params)).
+# Memory is then bounded by a few such arrays whatever k is; the size is small
+# on purpose, as chunks that fit in the processor's cache run fastest.
+CHUNK_FLOATS = 2**17
 
 
 # --------------------------------------------------------------------------
@@ -374,10 +376,15 @@ class MLP:
                      + 0.5 * self.l2 * sum((W * W).sum() for W in Ws))
 
     def _loss_batch(self, P, X, t):
-        """Losses of the rows of P: (c, n_params) -> (c,), all in one batched pass."""
+        """Losses of the rows of P: (c, n_params) -> (c,), all in one batched pass.
+
+        Runs the forward pass transposed, z_l^T = W_l^T a_l^T + b_l, so that
+        activations are (c, width, n): elementwise work and the loss's
+        reductions over classes run along long contiguous rows of n points.
+        """
         c = P.shape[0]
         act = ACTIVATIONS[self.activation].output
-        a = X                                   # (n, d0), broadcast against (c, d0, d1)
+        a = X.T                                   # (d0, n), broadcast against (c, d1, d0)
         penalty = np.zeros(c)
         at = 0
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
@@ -385,14 +392,15 @@ class MLP:
             at += fan_in * fan_out
             b = P[:, at:at + fan_out]
             at += fan_out
-            z = np.matmul(a, W)                 # (c, n, fan_out), one matmul per row of P
-            z += b[:, None, :]
+            z = np.matmul(W.transpose(0, 2, 1), a)  # (c, fan_out, n), one matmul per row of P
+            z += b[:, :, None]
             a = act(z) if l < self.n_layers - 1 else z
             if self.l1:
                 penalty += self.l1 * np.abs(W).sum(axis=(1, 2))
             if self.l2:
                 penalty += 0.5 * self.l2 * np.einsum("cij,cij->c", W, W)
-        return LOSSES[self.loss].value(a, t).mean(axis=-1) + penalty
+        out = np.swapaxes(a, -1, -2)              # (c, n, m), the layout the loss table expects
+        return LOSSES[self.loss].value(out, t).mean(axis=-1) + penalty
 
     def _check_X(self, X) -> np.ndarray:
         try:

@@ -32,7 +32,7 @@ X_ABS_MAX = 1e6              # largest |feature value| (standardize larger data 
 REG_MAX = 10.0               # largest l2 coefficient
 INIT_SCALE_MAX = 10.0        # largest standard deviation of the random initial weights
 LOSS_MANY_K_MAX = 100_000    # parameter vectors per loss_many call
-LOSS_MANY_FLOATS = 2**21     # k * n margins of one loss_many pass (16 MB)
+LOSS_MANY_FLOATS = 2**17     # k * n margins of one loss_many block (1 MB, stays in cache)
 
 
 def _as_count(value, name: str, low: int, high: int, limit_name: str) -> int:
@@ -147,8 +147,9 @@ class LinearSVM:
     def loss_many(self, P, X, y) -> np.ndarray:
         """Losses of the rows of P (k, d + 1), as flatten lays them out: (k,).
 
-        One matrix product X (n, d) @ (d, k) gives all scores; passes hold at
-        most LOSS_MANY_FLOATS margins. 1 <= k <= LOSS_MANY_K_MAX.
+        One matrix product X (n, d) @ (d, k) gives the scores of a block of
+        parameter vectors; blocks hold at most LOSS_MANY_FLOATS margins.
+        1 <= k <= LOSS_MANY_K_MAX.
         """
         try:
             P = np.asarray(P, dtype=float)
@@ -159,13 +160,16 @@ class LinearSVM:
         if not 1 <= P.shape[0] <= LOSS_MANY_K_MAX:
             raise ValueError(f"P must have 1..{LOSS_MANY_K_MAX} rows (LOSS_MANY_K_MAX), got {P.shape[0]}")
         X, t = self._check_data(X, y)
-        chunk = max(1, LOSS_MANY_FLOATS // len(t))
+        rows = max(1, LOSS_MANY_FLOATS // len(t))
         out = np.empty(P.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, P.shape[0], chunk):
-                W, b = P[start:start + chunk, :-1], P[start:start + chunk, -1]
-                F = X @ W.T + b                                            # (n, k) scores
-                hinge = np.maximum(0.0, 1.0 - t[:, None] * F).mean(axis=0)
+            for start in range(0, P.shape[0], rows):
+                W, b = P[start:start + rows, :-1], P[start:start + rows, -1]
+                slack = X @ W.T                 # (n, k) scores f, turned into 1 - t f in place
+                slack += b
+                slack *= -t[:, None]
+                slack += 1.0
+                hinge = np.maximum(slack, 0.0, out=slack).mean(axis=0)
                 out[start:start + len(b)] = hinge + 0.5 * self.l2 * (W * W).sum(axis=1)
         return out
 
