@@ -18,6 +18,9 @@ from components.site import site_layout
 PAGE_MODULES = (
     "pages.home",
     "pages.perceptron",
+    "pages.computational_graph",
+    "pages.optimizer_lab",
+    "pages.presenter_notes",
     "pages.not_found_404",
 )
 

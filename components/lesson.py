@@ -3,7 +3,9 @@
 All narrated steps are rendered once into the page; moving between steps only
 changes which one is shown (clientside), so navigation works without a server
 round trip. The page's own callbacks read the current step from the
-`lesson_id("step", lesson)` store to choose what its figures show.
+`lesson_id("step", lesson)` store to choose what its figures show, and may
+write the indices of steps whose "try it" task is done to
+`lesson_id("achieved", lesson)` (the tour remembers them).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def lesson_shell(lesson: str, steps: Sequence[Step], stage, *, step: int = 0,
                 for s in steps
             ]),
             dcc.Store(id=lesson_id("defaults", lesson), data=defaults or {}),
+            # Indices of the steps whose "try it" task the page saw done.
+            dcc.Store(id=lesson_id("achieved", lesson), data=[]),
             notice_box(lesson, notices),
             html.Div(
                 [
@@ -84,6 +88,8 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
                 html.Div(dots, className="ls-dots"),
                 html.Button("Next →", id=lesson_id("next", lesson), className="ls-next",
                             disabled=current == len(steps) - 1),
+                # Shown on the last step (css); learnscape.js knows the lesson order.
+                html.Button("Next lesson →", className="ls-next-lesson"),
             ],
             className="ls-nav",
         ),
@@ -106,7 +112,8 @@ def _step_content(lesson: str, index: int, step: Step) -> list:
         ))
     if step.task:
         content.append(html.Div(
-            [html.Strong("Try it: "), dcc.Markdown(step.task, mathjax=True, className="ls-task-text")],
+            [html.Strong("Try it: "), dcc.Markdown(step.task, mathjax=True, className="ls-task-text"),
+             html.Span("✓ done", className="ls-task-check")],
             id=lesson_id("task", lesson, index=index), className="ls-task",
         ))
     return content
@@ -144,6 +151,13 @@ clientside_callback(
     Input({"type": "ls-setting", "lesson": MATCH, "name": ALL}, "value"),
     State(lesson_id("steps", MATCH), "data"),
     State(lesson_id("defaults", MATCH), "data"),
+)
+
+clientside_callback(
+    ClientsideFunction("learnscape", "taskShow"),
+    Output(lesson_id("task", MATCH, index=ALL), "className"),
+    Input(lesson_id("achieved", MATCH), "data"),
+    Input("tour-progress", "data"),
 )
 
 clientside_callback(

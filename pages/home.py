@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from components.site import lessons
+from components.tour import progress_badge, tour_actions
 
 PAGE = dict(path="/", name="Home", title="Learnscape — how neural networks learn", order=0,
             description="An explorable, narrated guide to how neural networks learn.")
@@ -25,10 +26,7 @@ def layout(**_query) -> html.Div:
                         "Read the narration, play the run, then take the controls.",
                         className="home-lede",
                     ),
-                    html.Div(
-                        [dcc.Link("Start with lesson 1 →", href=first or "/", className="home-start")],
-                        className="home-actions",
-                    ),
+                    tour_actions(first or "/"),
                 ],
                 className="home-hero",
             ),
@@ -51,6 +49,7 @@ def _card(number: int, page: dict) -> dcc.Link:
                     html.P(page.get("description", "")),
                     html.Span(f"{page.get('steps', '')} steps" if page.get("steps") else "",
                               className="lesson-card-meta"),
+                    progress_badge(page["relative_path"]),
                 ],
                 className="lesson-card-text",
             ),

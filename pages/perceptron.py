@@ -198,6 +198,7 @@ def _run_or_message(values: dict, songs: str) -> tuple[dict | None, str]:
     Output(lesson_id("songs-panel", LESSON), "className"),
     Output(lesson_id("notices", LESSON), "children"),
     Output(lesson_id("notices", LESSON), "className"),
+    Output(lesson_id("achieved", LESSON), "data"),
     Input(lesson_id("step", LESSON), "data"),
     *[Input(setting_id(LESSON, name), "value") for name in SCHEMA.names],
 )
@@ -216,10 +217,12 @@ def show_step(step, *raw):
     update = _update_table(run, values) if figure == "update" else []
     panel = "ls-panel"
     hidden = "ls-panel ls-hidden"
+    own_songs_learned = figure == "free" and songs not in PRESETS and run["loss"][-1] < 0.05
     return (*payloads, update, panel if figure == "update" else hidden,
             panel if figure in ("predict", "free") else hidden,
             panel if figure == "free" else hidden,
-            [html.P(n) for n in notices], "ls-notices" if notices else "ls-notices is-empty")
+            [html.P(n) for n in notices], "ls-notices" if notices else "ls-notices is-empty",
+            [index] if own_songs_learned else [])
 
 
 def _payloads(figure: str, songs: str, run: dict) -> tuple[dict, dict, dict]:
@@ -267,9 +270,11 @@ def _update_table(run: dict, values: dict) -> list:
 
 @dash.callback(
     Output(lesson_id("prediction", LESSON), "children"),
+    Output(lesson_id("achieved", LESSON), "data", allow_duplicate=True),
     Input(lesson_id("new-song", LESSON), "value"),
     Input(lesson_id("step", LESSON), "data"),
     *[Input(setting_id(LESSON, name), "value") for name in SCHEMA.names],
+    prevent_initial_call="initial_duplicate",
 )
 def predict_new_song(features, step, *raw):
     values, _ = SCHEMA.clean(dict(zip(SCHEMA.names, raw)))
@@ -277,14 +282,16 @@ def predict_new_song(features, step, *raw):
     songs = songs_for_step(STEPS[index].figure, values["songs"])
     run, error = _run_or_message(values, songs)
     if run is None:
-        return error
+        return error, []
     chosen = set(features or []) & set(SONG_FEATURES)
     x = np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES])
     p = float(sigmoid(x @ run["w"][-1] + run["b"][-1]))
     described = ", ".join(f for f in SONG_FEATURES if f in chosen) or "none of the features"
     verdict = "can't tell" if abs(p - 0.5) < 0.05 else "likes it" if p > 0.5 else "does not like it"
     who = "the perceptron" if verdict == "can't tell" else "Ben"
-    return [f"A song with {described}: {who} {verdict} — p(like) = ", html.Strong(f"{p:.0%}")]
+    sure_like = STEPS[index].figure == "predict" and p > 0.9
+    return [f"A song with {described}: {who} {verdict} — p(like) = ", html.Strong(f"{p:.0%}")], \
+        [index] if sure_like else []
 
 
 @dash.callback(

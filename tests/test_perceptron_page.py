@@ -39,7 +39,7 @@ def test_a_setting_change_changes_the_figure():
 @pytest.mark.parametrize("name, raw", [("lr", "-1"), ("lr", "NaN"), ("epochs", "1000000000"),
                                        ("optimizer", "rm -rf"), ("seed", "1.5"), ("songs", "")])
 def test_bad_settings_give_a_notice_and_a_working_page(name, raw):
-    *payloads, update, _, _, _, notices, notice_class = call_show_step(len(page.STEPS) - 1, **{name: raw})
+    *payloads, update, _, _, _, notices, notice_class, achieved = call_show_step(len(page.STEPS) - 1, **{name: raw})
     assert all(p["figure"]["data"] for p in payloads[:3])
     if raw != "":
         assert notice_class == "ls-notices" and notices
@@ -70,7 +70,17 @@ def test_adding_songs_stops_at_the_limit():
     assert len(page.add_song(1, rows[:3])) == 4
 
 
-def test_prediction_of_a_new_song():
+def test_prediction_of_a_new_song_and_its_task():
+    predict_step = [i for i, s in enumerate(page.STEPS) if s.figure == "predict"][0]
     with app.server.test_request_context():
-        text = page.predict_new_song(["sad", "piano"], len(page.STEPS) - 2, *DEFAULTS)
+        text, achieved = page.predict_new_song(["sad", "piano"], predict_step, *DEFAULTS)
+        _, unsure = page.predict_new_song(["modern"], predict_step, *DEFAULTS)
     assert "p(like)" in str(text)
+    assert achieved == [predict_step] and unsure == []
+
+
+def test_learning_your_own_songs_is_detected_as_the_free_play_task():
+    free = len(page.STEPS) - 1
+    own = page.encode_songs([[1, 0, 0, 1], [0, 0, 0, 0]])
+    assert call_show_step(free, songs=own)[-1] == [free]
+    assert call_show_step(free)[-1] == []  # the preset songs do not count

@@ -72,8 +72,9 @@
       const has = (t) => types.indexOf(t) >= 0;
       if (types.length === 0 || has("pl-frames")) {
         const payload = payloads.find((p) => p && p.frames) || {};
-        v = payload.start === "last" ? last : 0;
-        playing = Boolean(payload.autoplay) && last > 0;
+        const presenting = Boolean(window.learnscapePresenter && window.learnscapePresenter.active);
+        v = payload.start === "last" && !presenting ? last : 0;
+        playing = (Boolean(payload.autoplay) || presenting) && last > 0;
       } else if (has("pl-play")) {
         if (playing) { playing = false; } else { if (v >= last) v = 0; playing = last > 0; }
       } else if (has("pl-step")) {
@@ -142,13 +143,94 @@
     },
   };
 
+  function lessonProgress(store) {
+    const path = window.location.pathname;
+    const lessons = (store && store.lessons) || {};
+    return lessons[path] || { seen: [], tasks: [], step: 0 };
+  }
+
+  function union(a, b) {
+    return Array.from(new Set([].concat(a || [], b || []))).sort((x, y) => x - y);
+  }
+
+  function lessonIndex() {
+    const el = document.getElementById("site-lessons");
+    try { return JSON.parse((el && el.getAttribute("data-lessons")) || "[]"); } catch (e) { return []; }
+  }
+
+  Object.assign(ns.learnscape, {
+    /* Remember, in local storage, which steps and tasks of this lesson were done. */
+    tourRecord: function (steps, achieved, store) {
+      if (!steps || !steps.length || typeof steps[0] !== "number") return noUpdate();
+      const path = window.location.pathname;
+      const step = steps[0];
+      const previous = lessonProgress(store);
+      const record = {
+        seen: union(previous.seen, [step]),
+        tasks: union(previous.tasks, (achieved && achieved[0]) || []),
+        step: step,
+      };
+      const lessons = Object.assign({}, (store && store.lessons) || {});
+      lessons[path] = record;
+      return { lessons: lessons, last: { path: path, step: step } };
+    },
+
+    /* The home page: progress per lesson card, and where "resume" goes. */
+    tourShow: function (store, ids) {
+      const index = lessonIndex();
+      const lessons = (store && store.lessons) || {};
+      const badges = (ids || []).map((id) => {
+        const record = lessons[id.path];
+        if (!record) return "";
+        const total = (index.find((l) => l.path === id.path) || {}).steps || 0;
+        const tasks = (record.tasks || []).length;
+        const seen = (record.seen || []).length;
+        return (seen >= total && total ? "✓ all steps seen" : `${seen} of ${total} steps seen`) +
+          (tasks ? ` · ${tasks} task${tasks > 1 ? "s" : ""} done ✓` : "");
+      });
+      const last = store && store.last;
+      if (!last || !last.path) return [badges, "/", "home-resume is-hidden"];
+      return [badges, `${last.path}?step=${(Number(last.step) || 0) + 1}`, "home-resume"];
+    },
+
+    /* Tick the "try it" boxes of tasks done now or on an earlier visit. */
+    taskShow: function (achieved, store) {
+      const ctx = window.dash_clientside.callback_context;
+      // With a single (ALL) output, outputs_list is that output's list itself.
+      const list = ctx.outputs_list || [];
+      const outputs = Array.isArray(list[0]) ? list[0] : list;
+      const done = union(achieved, lessonProgress(store).tasks);
+      return outputs.map((o) => (done.indexOf(o.id.index) >= 0 ? "ls-task is-done" : "ls-task"));
+    },
+
+    lessonIndex: lessonIndex,
+  });
+
+  /* "Next lesson" on a lesson's last step. */
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest(".ls-next-lesson");
+    if (!button) return;
+    const lessons = lessonIndex();
+    const i = lessons.findIndex((l) => l.path === window.location.pathname);
+    const next = lessons[(i + 1) % Math.max(lessons.length, 1)];
+    if (next) ns.learnscape.navigate(next.path + "?step=1");
+  });
+
+  /* Client-side navigation, as dcc.Link does it: no reload. */
+  ns.learnscape.navigate = function (url) {
+    window.history.pushState({}, "", url);
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    window.scrollTo(0, 0);
+  };
+
   /* Keys: never while the visitor types into a field or works a widget. */
   function typing(el) {
     if (!el) return false;
     const tag = (el.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || el.isContentEditable) return true;
     const role = el.getAttribute && el.getAttribute("role");
-    return role === "slider" || role === "combobox" || role === "listbox" || role === "option";
+    if (role === "slider" || role === "combobox" || role === "listbox" || role === "option") return true;
+    return Boolean(el.closest && el.closest(".dash-spreadsheet-container, .dash-dropdown"));
   }
 
   function click(selector, which) {
@@ -160,9 +242,11 @@
 
   const KEYS = {
     ArrowRight: [".ls-next"], ArrowDown: [".ls-next"], " ": [".ls-next"], PageDown: [".ls-next"],
-    ArrowLeft: [".ls-prev"], ArrowUp: [".ls-prev"], PageUp: [".ls-prev"],
+    n: [".ls-next"], N: [".ls-next"],
+    ArrowLeft: [".ls-prev"], ArrowUp: [".ls-prev"], PageUp: [".ls-prev"], p: [".ls-prev"], P: [".ls-prev"],
     Home: [".ls-dot", "first"], End: [".ls-dot", "last"],
   };
+  ns.learnscape.isTyping = typing;
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;

@@ -9,7 +9,8 @@ should touch and no two circles should overlap, so the objective is
 
 (units: length squared). The first sum pulls linked circles together until
 they touch; the second pushes overlapping circles apart, with the overlap
-weight ``w`` (default 4: an overlap shows sooner than a long link). Both terms are squared hinges, so E has a continuous gradient
+weight ``w`` (default 4: an overlap shows sooner than a long link). Both
+terms are squared hinges, so E has a continuous gradient
 
     dE/dx_i = sum_edges 2 max(0, d_ij - 2r) (x_i - x_j) / d_ij
             - w sum_pairs 2 max(0, 2r - d_ij) (x_i - x_j) / d_ij
@@ -45,7 +46,7 @@ import math
 import numbers
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -71,6 +72,7 @@ DIVERGENCE_EXTENT = 1e6         # a run diverges when a circle is this many radi
 DEFAULT_OVERLAP_WEIGHT = 4.0    # w: an overlap costs 4x a stretched link of the same depth
 
 OVERLAP_TOLERANCE = 0.01        # metrics count a pair as overlapping when d < 2r (1 - this)
+_ROUNDING = 1e-9                # overlaps shallower than this share of a diameter are rounding
 CROSSING_PAIR_BUDGET = 1_000_000  # segment tests before crossings are estimated
 
 FAMILIES = ("random", "tree", "grid", "geometric")
@@ -149,6 +151,14 @@ def _edges(edges: Any, n: int) -> np.ndarray:
         k = int(np.flatnonzero(e[:, 0] == e[:, 1])[0])
         raise ValueError(f"edge {k} joins node {e[k, 0]} to itself; self-loops are not allowed")
     return _canonical(e.astype(np.int64))
+
+
+def _layout(positions: Any, radius: float) -> np.ndarray:
+    """Check a layout given without n: (n, 2) finite floats, 1 <= n <= MAX_NODES."""
+    X = np.asarray(positions, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"positions must have shape (n, 2), got {X.shape}")
+    return _positions(X, _nodes(X.shape[0]), radius)
 
 
 def _canonical(e: np.ndarray) -> np.ndarray:
@@ -342,14 +352,12 @@ def layout_loss_and_grad(positions: np.ndarray, edges: np.ndarray, radius: float
     """
     r = _radius(radius)
     w = _real("overlap_weight", overlap_weight, 0.0, MAX_OVERLAP_WEIGHT)
-    X = np.asarray(positions, dtype=float)
-    n = _nodes(X.shape[0] if X.ndim == 2 else 0)
-    X = _positions(X, n, r)
-    E = _edges(edges, n)
+    X = _layout(positions, r)
+    E = _edges(edges, len(X))
     return _objective(X, E, _pairs_within(X, 2.0 * r), 2.0 * r, w)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CircleLayoutModel:
     """The layout as a model for the generic trainer (``train.run``).
 
@@ -378,7 +386,7 @@ class _PiledUp(Exception):
     """More candidate pairs than MAX_NEAR_PAIRS_PER_NODE * n."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _NearPairs:
     reference: np.ndarray   # (n, 2) positions when the list was built
     pairs: np.ndarray       # (c, 2) all pairs within contact + skin at ``reference``
@@ -428,8 +436,8 @@ def smart_start(edges: np.ndarray, n: int, seed: int = 0, radius: float = 1.0,
     scaled so edges are about one diameter long (least squares), but never
     so small that the circles would cover more than 80% of a disc of the
     same spread (graphs of small diameter, such as random graphs, would
-    otherwise pile up), then jittered by 0.1 r so nodes with equal
-    distances do not coincide.
+    otherwise pile up), then jittered so that nodes with equal distances do
+    not coincide (more where more circles crowd one spot).
     Unconnected parts are placed one hop beyond the furthest node.
     Returns (n, 2) float.
     """
@@ -463,7 +471,15 @@ def smart_start(edges: np.ndarray, n: int, seed: int = 0, radius: float = 1.0,
     # keep at least the spread of a disc that circles fill to _SMART_DENSITY.
     spread = math.sqrt(max(float(np.mean(np.sum(Y * Y, axis=1))), 1e-300))
     scale = max(scale, r * math.sqrt(n / (2.0 * _SMART_DENSITY)) / spread)
-    Y = Y * scale + rng.normal(scale=0.1 * r, size=(n, 2))
+    Y = Y * scale
+    # Hop distances are integers, so nodes with equal distances to every pivot
+    # (leaves of one parent, say) land on one spot. Jitter each node by 0.1 r,
+    # and where c >= 3 circles lie within one radius of it (itself included)
+    # by 0.5 r sqrt(c - 2) more, which spreads a pile over about the area it
+    # needs. Pairs are left to the gradient: a wider jitter would fold grids.
+    crowd = cKDTree(Y).query_ball_point(Y, r, return_length=True)
+    spread = r * (0.1 + 0.5 * np.sqrt(np.maximum(crowd - 2.0, 0.0)))
+    Y = Y + rng.normal(size=(n, 2)) * spread[:, None]
     limit = 0.5 * DIVERGENCE_EXTENT * r
     return np.clip(Y, -limit, limit)
 
@@ -489,7 +505,8 @@ def layout_metrics(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0
 
     Returns a dict:
       overlapping_pairs  pairs with d < 2r (1 - tolerance) (default: deeper than 1%
-                         of a diameter; tolerance=0 counts every overlap)
+                         of a diameter; tolerance=0 counts every overlap deeper
+                         than rounding, 1e-9 of a diameter)
       max_overlap        deepest overlap as a fraction of the diameter (0 if none)
       mean_edge_ratio, max_edge_ratio   edge length / 2r (1 = touching); None without edges
       crossings          pairs of edges (without a shared end) whose segments cross
@@ -502,14 +519,13 @@ def layout_metrics(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0
     r = _radius(radius)
     tol = _real("tolerance", tolerance, 0.0, 0.5)
     w = _real("overlap_weight", overlap_weight, 0.0, MAX_OVERLAP_WEIGHT)
-    X = np.asarray(positions, dtype=float)
-    n = _nodes(X.shape[0] if X.ndim == 2 else 0)
-    X = _positions(X, n, r)
+    X = _layout(positions, r)
+    n = len(X)
     E = _edges(edges, n)
     contact = 2.0 * r
 
     tree = cKDTree(X)
-    below = contact * (1.0 - tol) if tol > 0 else np.nextafter(contact, 0.0)
+    below = contact * (1.0 - max(tol, _ROUNDING))
     overlapping = (int(tree.count_neighbors(tree, below)) - n) // 2
     if n > 1:
         nearest = tree.query(X, k=2)[0][:, 1].min()
@@ -703,7 +719,7 @@ def _optimizer(optimizer: Any) -> tuple[optim.GradientTransformation | LBFGS, st
 # Runs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayoutHistory:
     """One optimization run.
 
@@ -759,8 +775,7 @@ def frame_steps_for(n: int, steps: int) -> np.ndarray:
 class _Recorder:
     """Collects a run's frames and losses (local to one run)."""
 
-    wanted: np.ndarray
-    n: int
+    wanted: np.ndarray       # steps whose positions are kept, increasing
     frames: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     loss: list = field(default_factory=list)
@@ -789,14 +804,24 @@ def _weight_schedule(w: float, anneal_from: float | None, steps: int) -> np.ndar
     return w * anneal_from ** (1.0 - progress)
 
 
-def _runaway(X: np.ndarray, energy: float, radius: float) -> str | None:
+def _runaway(X: np.ndarray, radius: float) -> str | None:
+    """Why positions X: (n, 2) count as diverged, or None."""
     if not np.isfinite(X).all():
         return "positions became non-finite"
     if np.abs(X).max() > DIVERGENCE_EXTENT * radius:
         return f"a circle went beyond {DIVERGENCE_EXTENT:g} radii (DIVERGENCE_EXTENT)"
-    if not math.isfinite(energy):
-        return "the loss became non-finite"
     return None
+
+
+class _Outcome(NamedTuple):
+    """How a run loop ended."""
+
+    X: np.ndarray              # (n, 2) positions at the last recorded step
+    last: int                  # the last recorded step
+    diverged_at: int | None
+    message: str
+    evaluations: int
+    near: _NearPairs
 
 
 def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 300,
@@ -836,32 +861,33 @@ def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 
     X0 = _start(init, E, n, seed, r)
 
     weights = _weight_schedule(w, anneal_from, steps)
-    recorder = _Recorder(frame_steps_for(n, steps), n)
+    recorder = _Recorder(frame_steps_for(n, steps))
     try:
         near = _near_pairs(None, X0, 2.0 * r, skin)
     except _PiledUp as crowded:
         raise ValueError(f"the start piles circles up: {crowded}") from None
     run = _run_lbfgs if isinstance(opt, LBFGS) else _run_gradient
-    X, last, diverged_at, message, evaluations, near = run(opt, X0, E, r, skin, weights, near, recorder)
-    recorder.close(last, X)
-    metrics = layout_metrics(X, E, r, overlap_weight=w)
-    metrics["steps_run"] = last
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is detected and reported
+        end = run(opt, X0, E, r, skin, weights, near, recorder)
+    recorder.close(end.last, end.X)
+    metrics = layout_metrics(end.X, E, r, overlap_weight=w)
+    metrics["steps_run"] = end.last
     return LayoutHistory(
         positions=np.stack(recorder.frames),
         frame_steps=np.array(recorder.steps, dtype=np.int64),
         loss=np.array(recorder.loss),
         overlap_weight=np.array(recorder.weight),
-        diverged_at=diverged_at,
-        message=message,
+        diverged_at=end.diverged_at,
+        message=end.message,
         metrics=metrics,
         optimizer=name,
-        evaluations=evaluations,
-        neighbour_queries=near.queries,
+        evaluations=end.evaluations,
+        neighbour_queries=end.near.queries,
     )
 
 
-def _run_gradient(opt, X, E, r, skin, weights, near, recorder):
-    """Gradient steps with an optim transformation. Returns (X, last step, diverged_at, message, evals, near)."""
+def _run_gradient(opt, X, E, r, skin, weights, near, recorder) -> _Outcome:
+    """Steps x_t = x_{t-1} + update(grad E_{w_{t-1}}(x_{t-1})) with an optim transformation."""
     contact = 2.0 * r
     steps = len(weights) - 1
     energy, grad = _objective(X, E, near.pairs, contact, weights[0])
@@ -870,24 +896,28 @@ def _run_gradient(opt, X, E, r, skin, weights, near, recorder):
     for t in range(1, steps + 1):
         updates, state = opt.update(grad, state, X)
         X_new = optim.apply_updates(X, updates)
-        reason = _runaway(X_new, 0.0, r)
+        reason = _runaway(X_new, r)
         if reason is None:
             try:
                 near = _near_pairs(near, X_new, contact, skin)
             except _PiledUp as crowded:
                 reason = f"circles piled up, {crowded}"
+        evaluations = t                         # objective evaluations so far
         if reason is None:
             energy, grad = _objective(X_new, E, near.pairs, contact, weights[t])
-            reason = _runaway(X_new, energy, r)
+            evaluations += 1
+            if not math.isfinite(energy):
+                reason = "the loss became non-finite"
         if reason is not None:
-            return X, t - 1, t, f"diverged at step {t}: {reason}; try a smaller learning rate", t, near
+            return _Outcome(X, t - 1, t, f"diverged at step {t}: {reason}; try a smaller learning rate",
+                            evaluations, near)
         X = X_new
         recorder.record(t, X, energy, weights[t])
-    return X, steps, None, f"ran {steps} steps", steps + 1, near
+    return _Outcome(X, steps, None, f"ran {steps} steps", steps + 1, near)
 
 
-def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder):
-    """L-BFGS iterations, one recorded step each. Same return as ``_run_gradient``."""
+def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder) -> _Outcome:
+    """L-BFGS iterations on E_{w_{t-1}}, one recorded step each (see ``lbfgs``)."""
     contact = 2.0 * r
     steps = len(weights) - 1
     shape = X.shape
@@ -896,10 +926,12 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder):
     def evaluate(x, w, near):
         nonlocal evaluations
         evaluations += 1
-        X = x.reshape(shape)
-        near = _near_pairs(near, X, contact, skin)
-        energy, grad = _objective(X, E, near.pairs, contact, w)
+        near = _near_pairs(near, x.reshape(shape), contact, skin)
+        energy, grad = _objective(x.reshape(shape), E, near.pairs, contact, w)
         return energy, grad.ravel(), near
+
+    def outcome(x, last, diverged_at, message):
+        return _Outcome(x.reshape(shape), last, diverged_at, message, evaluations, near)
 
     x = X.ravel().copy()
     f, g, near = evaluate(x, weights[0], near)
@@ -907,40 +939,38 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder):
     memory: deque = deque(maxlen=opt.memory)
     for t in range(1, steps + 1):
         if np.max(np.abs(g), initial=0.0) <= opt.gtol:
-            return x.reshape(shape), t - 1, None, f"converged at step {t - 1}: gradient below {opt.gtol:g}", evaluations, near
+            return outcome(x, t - 1, None, f"converged at step {t - 1}: gradient below {opt.gtol:g}")
         p = _two_loop(g, memory)
         slope = float(g @ p)
-        if not slope < 0:
+        if not slope < 0:                       # not downhill: forget the curvature pairs
             memory.clear()
             p, slope = -g, -float(g @ g)
         longest = float(np.sqrt(np.max(p[0::2] ** 2 + p[1::2] ** 2)))
         step = min(1.0, opt.max_move * r / longest)
-        reason = None
-        for _ in range(opt.max_backtracks):
+        for _ in range(opt.max_backtracks):     # Armijo backtracking
             x_new = x + step * p
-            reason = _runaway(x_new, 0.0, r)
+            reason = _runaway(x_new.reshape(shape), r)
             if reason is None:
                 try:
                     f_new, g_new, near = evaluate(x_new, weights[t - 1], near)
                 except _PiledUp as crowded:
-                    return x.reshape(shape), t - 1, t, f"diverged at step {t}: circles piled up, {crowded}", evaluations, near
+                    return outcome(x, t - 1, t, f"diverged at step {t}: circles piled up, {crowded}")
                 if math.isfinite(f_new) and f_new <= f + opt.c1 * step * slope:
                     break
             step *= 0.5
         else:
             if reason is not None:
-                return x.reshape(shape), t - 1, t, f"diverged at step {t}: {reason}", evaluations, near
-            return (x.reshape(shape), t - 1, None,
-                    f"stopped at step {t - 1}: the line search found no decrease (converged to rounding)",
-                    evaluations, near)
+                return outcome(x, t - 1, t, f"diverged at step {t}: {reason}")
+            return outcome(x, t - 1, None, f"stopped at step {t - 1}: the line search found no "
+                                           f"decrease (converged to rounding)")
         s, y = x_new - x, g_new - g
         if float(s @ y) > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
             memory.append((s, y, 1.0 / float(s @ y)))
         x, f, g = x_new, f_new, g_new
-        if weights[t] != weights[t - 1]:   # annealing changed the objective: re-evaluate here
+        if weights[t] != weights[t - 1]:        # annealing changed the objective: re-evaluate
             f, g, near = evaluate(x, weights[t], near)
         recorder.record(t, x.reshape(shape), f, weights[t])
-    return x.reshape(shape), steps, None, f"ran {steps} steps", evaluations, near
+    return outcome(x, steps, None, f"ran {steps} steps")
 
 
 def _two_loop(g: np.ndarray, memory: deque) -> np.ndarray:
@@ -964,7 +994,7 @@ def _two_loop(g: np.ndarray, memory: deque) -> np.ndarray:
 # How often runs end tangled
 
 
-def tangle_rate(optimizer_name: str, n: int = 30, trials: int = 50, seed: int = 0, *,
+def tangle_rate(optimizer_name: str, n: int = 12, trials: int = 50, seed: int = 0, *,
                 family: str = "tree", steps: int = 1000, init: str = "random",
                 energy_threshold: float = 0.01, **hyper: Any) -> dict[str, Any]:
     """Share of runs that end tangled, over ``trials`` random graphs and starts.

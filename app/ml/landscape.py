@@ -28,7 +28,15 @@ Directions:
   changed most between the first and the last point of the path.
 
 Models used here expose ``flatten(params) -> (p,)``, ``unflatten(vec)`` and
-``loss_many(P, X, y) -> (k,)`` for the rows of P: (k, p).
+``loss_many(P, X, y) -> (k,)`` for the rows of P: (k, p). Typical use::
+
+    path = flatten_path(model, train.run(model, opt, (X, y), 200, seed).params)
+    land = pca_landscape(model, X, y, path, resolution=51)   # one run, its own plane
+
+    # several optimizers on one plane: fixed directions, least-squares projection
+    d1, d2 = filter_normalized_directions(model, params, seed=0)
+    coords = [project(p, center, d1, d2) for p in (path_sgd, path_momentum, path_adam)]
+    Z = grid_losses(model, X, y, center, d1, d2, axis_values(-1, 1), axis_values(-1, 1))
 
 Limits (ValueError naming them): grid axes of MIN_RESOLUTION..MAX_RESOLUTION
 strictly increasing finite values with |value| <= MAX_EXTENT; paths of
@@ -50,7 +58,7 @@ MAX_RESOLUTION = 201          # grid points per axis, at most
 MAX_EXTENT = 1e6              # largest |α| or |β| of a grid
 MAX_PATH_POINTS = 2_001       # points of a path (subsample longer runs, e.g. path[::k])
 MAX_PARAMETERS = 1_000_000    # length of a flat parameter vector
-MAX_PATH_VALUES = 4_000_000   # points * parameters of a path given to the PCA (about 2 s of SVD)
+MAX_PATH_VALUES = 2_000_000   # points * parameters of a path given to the PCA (16 MB)
 DEFAULT_CHUNK = 256           # parameter vectors per loss_many call
 MAX_CHUNK = 10_000            # largest chunk a caller may ask for
 CHUNK_FLOATS = 2**22          # values of one block of parameter vectors (32 MB)
@@ -63,6 +71,9 @@ class Landscape(NamedTuple):
     center + alphas[j] d1 + betas[i] d2 (rows along β, as a heatmap expects);
     center, d1, d2: (p,); path: (T+1, 2) coordinates of the path on the plane;
     path_loss: (T+1,) the model's loss at the path's own points;
+    path_plane_loss: (T+1,) the loss where the path's projection meets the
+    plane, i.e. the height of the surface under it (equal to path_loss
+    only as far as the plane explains the path);
     explained_variance_ratio: (2,) for PCA directions, else None.
     """
 
@@ -74,6 +85,7 @@ class Landscape(NamedTuple):
     d2: np.ndarray
     path: np.ndarray
     path_loss: np.ndarray
+    path_plane_loss: np.ndarray
     explained_variance_ratio: np.ndarray | None
 
 
@@ -189,6 +201,29 @@ def _orient(d: np.ndarray, travel: np.ndarray) -> np.ndarray:
     return -d if along < 0 else d
 
 
+def _top_two_components(centered: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Principal directions of the rows of a mean-centered (m, p) matrix C.
+
+    Eigenvectors of the smaller of the two Gram matrices: C^T C (p, p)
+    when p <= m; otherwise C C^T (m, m), whose eigenvectors u_i give the
+    directions C^T u_i (the "snapshot" method, about ten times faster than
+    an SVD of a path with few points and many parameters).
+    Returns (eigenvalues (2,) = squared singular values, directions (2, p)
+    orthonormal, total = sum of all squared singular values).
+    """
+    m, p = centered.shape
+    total = float(np.sum(centered * centered))
+    if p <= m:
+        values, vectors = np.linalg.eigh(centered.T @ centered)
+        directions = vectors[:, ::-1][:, :2]
+    else:
+        values, vectors = np.linalg.eigh(centered @ centered.T)
+        # QR only normalizes C^T u_1 and makes C^T u_2 orthogonal to it; it
+        # also yields a unit second direction when the path is a straight line
+        directions, _ = np.linalg.qr(centered.T @ vectors[:, ::-1][:, :2])
+    return np.maximum(values[::-1][:2], 0.0), directions.T, total
+
+
 def pca_directions(path, center=None):
     """The two principal components of a path, for a PCA loss landscape.
 
@@ -205,16 +240,12 @@ def pca_directions(path, center=None):
     """
     path = _check_path(path)
     center = path[-1].copy() if center is None else _check_vector(center, path.shape[1], "center")
-    centered = path - path.mean(axis=0)
-    scale = np.abs(path).max()
-    _, s, Vt = np.linalg.svd(centered, full_matrices=False)
-    variance = s * s
-    total = variance.sum()
-    if not total > (1e-12 * scale) ** 2 * path.shape[0]:
+    variance, directions, total = _top_two_components(path - path.mean(axis=0))
+    if total <= (1e-12 * np.abs(path).max()) ** 2 * path.shape[0]:
         raise ValueError("the path does not move, so it has no principal directions")
     travel = path[-1] - path[0]
-    d1, d2 = _orient(Vt[0], travel), _orient(Vt[1], travel)
-    return d1, d2, variance[:2] / total, center
+    d1, d2 = _orient(directions[0], travel), _orient(directions[1], travel)
+    return d1, d2, variance / total, center
 
 
 def filter_normalized_directions(model, params, seed: int = 0, bias: str = "zero"):
@@ -349,13 +380,15 @@ def axis_values(low, high, resolution: int = 51) -> np.ndarray:
     return np.linspace(low, high, resolution)
 
 
-def axes_around(coords, resolution: int = 51, margin: float = 0.25, min_half_width: float = 1.0):
+def axes_around(coords, resolution: int = 51, margin: float = 0.25, min_half_width: float | None = None):
     """Grid axes that cover a projected path and the origin, with a margin.
 
     coords: (T+1, 2) path coordinates (e.g. from project); margin: share of
-    each axis' span added on both sides, 0..10; min_half_width: an axis spans
-    at least [-min_half_width, min_half_width] (for a path that barely moves
-    along it). Returns (alphas (resolution,), betas (resolution,)).
+    each axis' span added on both sides, 0..10; min_half_width: each axis
+    spans at least [-min_half_width, min_half_width], so that a direction the
+    path barely moves along still shows some landscape; None = a tenth of
+    the wider axis' span (1.0 if the path is a single point at the origin).
+    Returns (alphas (resolution,), betas (resolution,)).
     """
     coords = _as_float_array(coords, "coords")
     if coords.ndim != 2 or coords.shape[1] != 2 or coords.shape[0] == 0:
@@ -363,20 +396,24 @@ def axes_around(coords, resolution: int = 51, margin: float = 0.25, min_half_wid
     if not np.all(np.isfinite(coords)):
         raise ValueError("coords contain NaN or inf")
     try:
-        margin, min_half_width = float(margin), float(min_half_width)
+        margin = float(margin)
     except (TypeError, ValueError):
-        raise ValueError("margin and min_half_width must be numbers") from None
+        raise ValueError("margin must be a number in 0..10") from None
     if not 0.0 <= margin <= 10.0:
         raise ValueError(f"margin must be in 0..10, got {margin!r}")
+    low = np.minimum(coords.min(axis=0), 0.0)
+    high = np.maximum(coords.max(axis=0), 0.0)
+    if min_half_width is None:
+        min_half_width = 0.1 * float((high - low).max()) or 1.0
+    try:
+        min_half_width = float(min_half_width)
+    except (TypeError, ValueError):
+        raise ValueError("min_half_width must be a number") from None
     if not 0.0 < min_half_width <= MAX_EXTENT:
         raise ValueError(f"min_half_width must be in (0, {MAX_EXTENT:g}] (MAX_EXTENT), got {min_half_width!r}")
-    axes = []
-    for k in range(2):
-        low, high = min(coords[:, k].min(), 0.0), max(coords[:, k].max(), 0.0)
-        pad = margin * (high - low)
-        low, high = min(low - pad, -min_half_width), max(high + pad, min_half_width)
-        axes.append(axis_values(low, high, resolution))
-    return axes[0], axes[1]
+    pad = margin * (high - low)
+    low, high = np.minimum(low - pad, -min_half_width), np.maximum(high + pad, min_half_width)
+    return axis_values(low[0], high[0], resolution), axis_values(low[1], high[1], resolution)
 
 
 def _loss_rows(model, X, y, P) -> np.ndarray:
@@ -462,14 +499,15 @@ def pca_landscape(model, X, y, path, resolution: int = 51, margin: float = 0.25,
     path: (T+1, p) flat parameters (see flatten_path). PCA directions of the
     path (see pca_directions for center), the path projected on their plane,
     a resolution x resolution grid covering it (axes_around with margin), the
-    grid's losses and the losses at the path's points.
+    grid's losses, and the losses at the path's points and at their projections.
     """
     d1, d2, ratio, center = pca_directions(path, center)
     coords = project(path, center, d1, d2)
     alphas, betas = axes_around(coords, resolution, margin)
     loss = grid_losses(model, X, y, center, d1, d2, alphas, betas, chunk)
     path_loss = losses_at(model, X, y, np.asarray(path, dtype=float), chunk)
-    return Landscape(alphas, betas, loss, center, d1, d2, coords, path_loss, ratio)
+    plane_loss = losses_at(model, X, y, reconstruct(coords, center, d1, d2), chunk)
+    return Landscape(alphas, betas, loss, center, d1, d2, coords, path_loss, plane_loss, ratio)
 
 
 # --------------------------------------------------------------------------
@@ -492,8 +530,9 @@ def convexity_measure(Z, rel_tol: float = 1e-6) -> float:
     convex function is convex along every line), 1 for a saddle such as
     α² - β² everywhere. Unlike the eigenvalues of a finite-difference Hessian,
     this test never calls a convex slice non-convex, and its value does not
-    depend on the grid spacing or on the loss' scale and offset. It sees
-    negative curvature only along those four lines.
+    depend on the grid spacing or on the loss' scale and offset. Limits: it
+    sees negative curvature only along those four lines, and a flat slice
+    (e.g. a network whose relu units all died) counts as convex.
     """
     Z = _as_float_array(Z, "Z")
     if Z.ndim != 2 or min(Z.shape) < 3:

@@ -162,7 +162,8 @@ def get_tune(name: str) -> Tune:
     return TUNES[name]
 
 
-def _check_names(names: Iterable[str]) -> tuple[str, ...]:
+def check_tune_names(names: Iterable[str] | str) -> tuple[str, ...]:
+    """The names as a tuple (a single name is one tune); ValueError if empty or any is unknown."""
     if isinstance(names, str):
         names = (names,)
     names = tuple(names)
@@ -228,7 +229,7 @@ class Vocabulary(NamedTuple):
 
 def build_vocabulary(names: Iterable[str] = TUNE_NAMES) -> Vocabulary:
     """The vocabulary of all distinct (pitch, beats) notes of the named tunes, sorted by pitch then beats."""
-    notes = {(p, float(b)) for name in _check_names(names) for p, b in get_tune(name).notes}
+    notes = {(p, float(b)) for name in check_tune_names(names) for p, b in get_tune(name).notes}
     return Vocabulary(tuple(sorted(notes)))
 
 
@@ -241,6 +242,6 @@ def encode_tunes(names: Iterable[str], vocab: Vocabulary = VOCABULARY) -> np.nda
     Returns (n,) int64, starting and ending with ``BOUNDARY``.
     """
     parts = [np.array([BOUNDARY])]
-    for name in _check_names(names):
+    for name in check_tune_names(names):
         parts += [vocab.encode(get_tune(name).notes), np.array([BOUNDARY])]
     return np.concatenate(parts).astype(np.int64)

@@ -206,13 +206,14 @@ def _run(params: dict, X_tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     """The recurrence, time-major, from h = 0. X_tm: (T, B) ids -> pre, hs: (T, B, H), probs: (T, B, V)."""
     pre = params["W_xh"].T[X_tm] + params["b_h"]        # W_xh x_t + b_h for every t at once
     hs = np.empty_like(pre)
-    W_hh_T = params["W_hh"].T
-    h = np.zeros(pre.shape[1:])
+    logits = np.empty(X_tm.shape + params["b_y"].shape)
+    W_hh_T, W_hy_T = params["W_hh"].T, params["W_hy"].T
     for t in range(pre.shape[0]):
-        pre[t] += h @ W_hh_T
-        h = hs[t] = np.tanh(pre[t])
-    probs = softmax(hs @ params["W_hy"].T + params["b_y"])
-    return pre, hs, probs
+        if t > 0:                                       # h_{-1} = 0
+            pre[t] += hs[t - 1] @ W_hh_T
+        np.tanh(pre[t], out=hs[t])
+        np.matmul(hs[t], W_hy_T, out=logits[t])
+    return pre, hs, softmax(logits + params["b_y"])
 
 
 def _cross_entropy(probs: np.ndarray, y_tm: np.ndarray) -> tuple[float, np.ndarray]:
@@ -350,30 +351,25 @@ def bptt(params: dict, X: Any, y: Any, clip: float | None = None, unroll: int | 
     t_idx, b_idx = np.nonzero(mask)
     dz[t_idx, b_idx, y_tm[mask]] -= 1.0
     dz *= mask[..., None] / np.count_nonzero(mask)
-    dh_out = dz @ params["W_hy"]                        # W_hy^T dz_t: (T, B, H)
-    da = np.empty_like(hs)
-    hidden_grad_norms = np.empty(T)
-    dh_next = np.zeros((B, H))                          # W_hh^T da_{t+1}
+    # Products stay per time step, (B, H) by (H, H) at most: small enough that
+    # BLAS runs them on one thread, which keeps the time steady on a busy server.
+    W_hh, W_hy = params["W_hh"], params["W_hy"]
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    dtanh = 1.0 - hs * hs                               # tanh'(a_t) = 1 - h_t^2
+    dh = np.empty_like(hs)                              # dL/dh_t: (T, B, H)
+    da = np.empty_like(hs)                              # dL/da_t
     for t in range(T - 1, -1, -1):
-        if unroll is not None and (t + 1) % unroll == 0:
-            dh_next[:] = 0.0                            # step t+1 starts a new chunk
-        dh = dh_out[t] + dh_next
-        hidden_grad_norms[t] = math.sqrt(np.sum(dh * dh))
-        da[t] = dh * (1.0 - hs[t] * hs[t])
-        dh_next = da[t] @ params["W_hh"]
-
-    N = T * B
-    h_prev = np.concatenate([np.zeros((1, B, H)), hs[:-1]]).reshape(N, H)
-    da2, dz2 = da.reshape(N, H), dz.reshape(N, V)
-    onehot = np.zeros((N, V))
-    onehot[np.arange(N), X_tm.ravel()] = 1.0
-    grads = {
-        "W_xh": da2.T @ onehot,
-        "W_hh": da2.T @ h_prev,
-        "b_h": da2.sum(axis=0),
-        "W_hy": dz2.T @ hs.reshape(N, H),
-        "b_y": dz2.sum(axis=0),
-    }
+        np.matmul(dz[t], W_hy, out=dh[t])               # W_hy^T dz_t, as rows
+        if t + 1 < T and (unroll is None or (t + 1) % unroll != 0):   # no flow into a new chunk
+            dh[t] += da[t + 1] @ W_hh                  # + W_hh^T da_{t+1}
+        np.multiply(dh[t], dtanh[t], out=da[t])
+        grads["W_hy"] += dz[t].T @ hs[t]
+        if t > 0:
+            grads["W_hh"] += da[t].T @ hs[t - 1]
+    hidden_grad_norms = np.sqrt(np.sum(dh * dh, axis=(1, 2)))
+    np.add.at(grads["W_xh"].T, X_tm, da)                # x_t is one-hot: add da_t to column tokens[t]
+    grads["b_h"] = da.sum(axis=(0, 1))
+    grads["b_y"] = dz.sum(axis=(0, 1))
     norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
     clipped = clip is not None and norm > clip
     if clipped:
@@ -537,7 +533,8 @@ class MelodyRun(NamedTuple):
     """The result of ``train_melodies``.
 
     params: trained parameter dict; loss: (T,) mean cross-entropy over the
-    training tunes before each step; vocab: the ``melodies.Vocabulary`` of the
+    training tunes before each step; grad_norm: (T,) global gradient norm of
+    each step before clipping (spikes show what clipping caps); vocab: the ``melodies.Vocabulary`` of the
     token ids; model: the RNN; eval_steps: (E,) steps after which the tunes were
     scored (the last one is the final params); train_tune_loss, held_out_loss:
     (E,) mean cross-entropy over the training tunes and over the held-out tunes
@@ -547,6 +544,7 @@ class MelodyRun(NamedTuple):
 
     params: dict
     loss: np.ndarray
+    grad_norm: np.ndarray
     vocab: melodies.Vocabulary
     model: RNN
     eval_steps: np.ndarray
@@ -561,14 +559,12 @@ def tune_batch(names: Sequence[str], vocab: melodies.Vocabulary = melodies.VOCAB
 
     Returns X, y: (B, T) int64, T = longest tune + 1. ValueError for an unknown name.
     """
-    if isinstance(names, str):
-        names = (names,)
-    return pad_sequences([melodies.encode_tunes([name], vocab) for name in names])
+    return pad_sequences([melodies.encode_tunes([name], vocab) for name in melodies.check_tune_names(names)])
 
 
 def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size: int = 64,
                    unroll: int | None = 32, lr: float = 0.01, optimizer_name: str = "adam",
-                   steps: int = 300, seed: int = 0, clip: float | None = 5.0,
+                   steps: int = 200, seed: int = 0, clip: float | None = 5.0,
                    held_out: Sequence[str] = (), eval_every: int = 10) -> MelodyRun:
     """Train an RNN on whole tunes (full batch) with an optimizer from ``optim``.
 
@@ -595,7 +591,7 @@ def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size:
 
     params = model.init(seed)
     state = opt.init(params)
-    losses, eval_steps, train_eval, held_eval = [], [], [], []
+    losses, norms, eval_steps, train_eval, held_eval = [], [], [], [], []
     diverged_at = None
 
     def evaluate(step):
@@ -608,11 +604,12 @@ def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size:
         for step in range(steps):
             if step % eval_every == 0:
                 evaluate(step)
-            loss, grads = model.loss_and_grad(params, X, y)
+            loss, grads, grad_norm, _, _ = bptt(params, X, y, clip=model.clip, unroll=model.unroll)
             if not math.isfinite(loss):
                 diverged_at = step
                 break
             losses.append(loss)
+            norms.append(grad_norm)
             updates, state = opt.update(grads, state, params)
             new_params = optim.apply_updates(params, updates)
             if not all(np.all(np.isfinite(p)) for p in new_params.values()):
@@ -621,7 +618,7 @@ def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size:
             params = new_params
         else:
             evaluate(steps)
-    return MelodyRun(params, np.array(losses), vocab, model, np.array(eval_steps),
+    return MelodyRun(params, np.array(losses), np.array(norms), vocab, model, np.array(eval_steps),
                      np.array(train_eval), np.array(held_eval), diverged_at)
 
 

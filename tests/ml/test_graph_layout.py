@@ -39,6 +39,18 @@ def brute_force_crossings(X, E):
     return count
 
 
+def all_pairs_crossings(X, E):
+    """The same test over every pair of edges at once (vectorized, no pruning)."""
+    i, j = np.triu_indices(len(E), k=1)
+    a, b, c, d = X[E[i, 0]], X[E[i, 1]], X[E[j, 0]], X[E[j, 1]]
+
+    def side(p, q, r):
+        return np.sign((q[:, 0] - p[:, 0]) * (r[:, 1] - p[:, 1]) - (q[:, 1] - p[:, 1]) * (r[:, 0] - p[:, 0]))
+
+    apart = np.array([len({*E[k], *E[l]}) == 4 for k, l in zip(i, j)])
+    return int(np.sum(apart & (side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)))
+
+
 def is_connected(E, n):
     A = coo_matrix((np.ones(len(E)), (E[:, 0], E[:, 1])), shape=(n, n))
     return connected_components(A, directed=False)[0] == 1
@@ -194,12 +206,12 @@ def test_crossings_match_brute_force():
 
 def test_crossings_exact_with_a_few_long_edges():
     # A good grid drawing plus three links across it: still counted exactly.
-    E = gl.make_graph("grid", 400, 0)
-    X = gl.reference_layout("grid", 400, 0)
-    E = np.vstack([E, [[0, 399], [19, 380], [5, 390]]])
-    count, exact, _ = gl.count_crossings(X, E, budget=60_000)
-    assert exact
-    assert count == brute_force_crossings(X, E)
+    E = gl.make_graph("grid", 144, 0)
+    X = gl.reference_layout("grid", 144, 0)
+    E = np.vstack([E, [[0, 143], [11, 132], [5, 138]]])
+    count, exact, _ = gl.count_crossings(X, E, budget=8_000)   # fewer than all m^2 / 2 pairs
+    assert exact and len(E) ** 2 / 2 > 8_000
+    assert count == all_pairs_crossings(X, E) > 0
 
 
 def test_crossing_estimate_is_close_and_flagged():
@@ -333,8 +345,27 @@ def test_smart_start_untangles_a_grid():
 def test_smart_start_spreads_graphs_of_small_diameter():
     n = 500
     E = gl.make_graph("random", n, 1)
-    X = gl.smart_start(E, n, 1)
-    assert gl.layout_metrics(X, E)["overlapping_pairs"] < n     # not one pile
+    smart = gl.layout_metrics(gl.smart_start(E, n, 1), E)
+    scattered = gl.layout_metrics(gl.random_start(n, 1), E)
+    assert smart["overlapping_pairs"] < 2 * n                   # not one pile
+    assert smart["crossings"] < 0.2 * scattered["crossings"]
+
+
+def test_smart_start_separates_nodes_with_equal_distances():
+    n = 300                                   # a star: every leaf is one hop from the hub
+    E = np.column_stack([np.zeros(n - 1, int), np.arange(1, n)])
+    X = gl.smart_start(E, n, 0)
+    assert len(np.unique(np.round(X, 6), axis=0)) == n
+    assert gl.layout_metrics(X, E)["overlapping_pairs"] < 2 * n
+
+
+def test_smart_start_handles_disconnected_graphs_and_tiny_ones():
+    E = np.array([[0, 1], [1, 2], [2, 3], [4, 5], [5, 6], [6, 7]])    # two paths
+    X = gl.smart_start(E, 9, 0)                                       # node 8 alone
+    assert X.shape == (9, 2) and np.all(np.isfinite(X))
+    assert gl.layout_metrics(X, E)["mean_edge_ratio"] < 3.0
+    single = gl.run_layout(np.empty((0, 2), int), 1, "adam", 3, "smart", 0)
+    assert single.positions.shape == (4, 1, 2) and single.metrics["overlapping_pairs"] == 0
 
 
 def test_tangle_rate_counts():
@@ -418,6 +449,8 @@ def test_bad_positions_for_metrics_and_loss():
         gl.layout_loss_and_grad(np.array([[0.0, 1e300], [1.0, 1.0]]), E)
     with pytest.raises(ValueError, match="MAX_NODES"):
         gl.layout_loss_and_grad(np.zeros((0, 2)), np.empty((0, 2), int))
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        gl.layout_metrics(np.zeros(6), E)
 
 
 def test_piled_up_start_is_refused():

@@ -51,9 +51,10 @@ def test_pca_directions_are_orthonormal(logistic_run):
     assert 1 >= ratio[0] >= ratio[1] >= 0 and ratio.sum() <= 1 + 1e-12
 
 
-def test_pca_matches_the_covariance_eigenvectors():
+@pytest.mark.parametrize("points, p", [(50, 6), (8, 30)])    # more points than parameters, and fewer
+def test_pca_matches_the_covariance_eigenvectors(points, p):
     rng = np.random.default_rng(1)
-    path = np.cumsum(rng.standard_normal((50, 6)) * [3, 2, 1, 0.5, 0.2, 0.1], axis=0)
+    path = np.cumsum(rng.standard_normal((points, p)) * np.geomspace(3, 0.1, p), axis=0)
     d1, d2, ratio, _ = ls.pca_directions(path)
     values, vectors = np.linalg.eigh(np.cov(path.T))
     np.testing.assert_allclose(ratio, values[::-1][:2] / values.sum(), rtol=1e-10)
@@ -61,18 +62,20 @@ def test_pca_matches_the_covariance_eigenvectors():
     np.testing.assert_allclose(abs(d2 @ vectors[:, -2]), 1.0, atol=1e-10)
 
 
-def test_pca_signs_point_along_training():
+@pytest.mark.parametrize("points, p", [(20, 6), (6, 20)])
+def test_pca_signs_point_along_training(points, p):
     rng = np.random.default_rng(2)
     for _ in range(6):
-        path = np.cumsum(rng.standard_normal((20, 6)) * [3, 2, 1, 1, 1, 1], axis=0)
+        path = np.cumsum(rng.standard_normal((points, p)) * np.geomspace(3, 1, p), axis=0)
         for walk in (path, path[::-1]):
             d1, d2, _, _ = ls.pca_directions(walk)
             assert (walk[-1] - walk[0]) @ d1 >= 0 and (walk[-1] - walk[0]) @ d2 >= 0
 
 
-def test_path_in_a_plane_projects_back_exactly():
+@pytest.mark.parametrize("p, steps", [(12, 30), (40, 10)])
+def test_path_in_a_plane_projects_back_exactly(p, steps):
     rng = np.random.default_rng(3)
-    path = path_in_plane(rng)
+    path = path_in_plane(rng, p, steps)
     for center in (None, path.mean(axis=0), path[0]):
         d1, d2, ratio, c = ls.pca_directions(path, center)
         assert ratio.sum() == pytest.approx(1.0, abs=1e-12)
@@ -84,15 +87,24 @@ def test_path_in_a_plane_projects_back_exactly():
     np.testing.assert_allclose(ls.project(path, c, d1, d2)[-1], [0.0, 0.0], atol=1e-12)
 
 
-def test_residual_off_the_plane_is_the_unexplained_variance():
+@pytest.mark.parametrize("points, p", [(40, 8), (9, 25)])
+def test_residual_off_the_plane_is_the_unexplained_variance(points, p):
     rng = np.random.default_rng(4)
-    path = np.cumsum(rng.standard_normal((40, 8)), axis=0)
+    path = np.cumsum(rng.standard_normal((points, p)), axis=0)
     mean = path.mean(axis=0)
     d1, d2, ratio, c = ls.pca_directions(path, center=mean)
     residual = ls.projection_residual(path, c, d1, d2)
     total = np.sum((path - mean) ** 2)
     assert np.sum(residual ** 2) == pytest.approx(total * (1 - ratio.sum()), rel=1e-9)
     assert residual.max() > 0
+
+
+def test_pca_of_a_straight_path_still_gives_two_orthonormal_directions():
+    path = np.outer(np.linspace(0, 1, 5), np.arange(1.0, 8.0))      # 5 points in R^7 on a line
+    d1, d2, ratio, _ = ls.pca_directions(path)
+    np.testing.assert_allclose([d1 @ d1, d2 @ d2, d1 @ d2], [1.0, 1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(ratio, [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(d1, np.arange(1.0, 8.0) / np.linalg.norm(np.arange(1.0, 8.0)), rtol=1e-12)
 
 
 def test_pca_rejects_bad_paths():
@@ -105,7 +117,7 @@ def test_pca_rejects_bad_paths():
     with pytest.raises(ValueError, match="NaN or inf"):
         ls.pca_directions(np.array([[0.0, 1.0], [np.nan, 2.0], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="MAX_PATH_VALUES"):
-        ls.pca_directions(np.zeros((2001, 2001)))
+        ls.pca_directions(np.zeros((2001, 1000)))
     with pytest.raises(ValueError, match=r"shape \(3,\)"):
         ls.pca_directions(np.eye(3), center=np.zeros(2))
 
@@ -283,6 +295,9 @@ def test_grid_losses_call_the_model_once_per_chunk():
     Z = ls.grid_losses(model, None, None, np.zeros(3), np.eye(3)[0], np.eye(3)[1], axis, axis, chunk=256)
     assert model.calls == int(np.ceil(51 * 51 / 256))
     np.testing.assert_allclose(Z, axis[None, :] ** 2 + axis[:, None] ** 2)
+    looped = ls.grid_losses_reference(model, None, None, np.zeros(3), np.eye(3)[0], np.eye(3)[1], axis, axis)
+    assert model.calls == int(np.ceil(51 * 51 / 256)) + 51 * 51
+    np.testing.assert_array_equal(looped, Z)
 
 
 @pytest.mark.parametrize("resolution", [0, 1, 202, 10**4, 2.5, "51"])
@@ -319,12 +334,16 @@ def test_grid_losses_reject_bad_axes_and_planes():
 
 def test_axes_around_cover_the_path_and_the_origin():
     coords = np.array([[2.0, -0.1], [1.0, 0.0], [0.5, 0.05]])
-    alphas, betas = ls.axes_around(coords, resolution=31, margin=0.5)
+    alphas, betas = ls.axes_around(coords, resolution=31, margin=0.5, min_half_width=1.0)
     assert alphas.shape == betas.shape == (31,)
-    assert alphas[0] <= min(coords[:, 0].min(), 0) and alphas[-1] >= 2.0 + 0.5 * 2.0 - 1e-12
-    assert betas[0] <= -1.0 and betas[-1] >= 1.0       # min_half_width for a flat direction
+    np.testing.assert_allclose([alphas[0], alphas[-1]], [-1.0, 3.0])     # origin, path, half a span each side
+    np.testing.assert_allclose([betas[0], betas[-1]], [-1.0, 1.0])       # min_half_width for a flat direction
+    alphas, betas = ls.axes_around(coords, resolution=5, margin=0.0)
+    np.testing.assert_allclose([alphas[0], alphas[-1], betas[0], betas[-1]], [-0.2, 2.0, -0.2, 0.2])
     with pytest.raises(ValueError, match="NaN"):
         ls.axes_around(np.array([[np.nan, 0.0]]))
+    with pytest.raises(ValueError, match="MAX_RESOLUTION"):
+        ls.axes_around(coords, resolution=10**4)
 
 
 def test_pca_landscape_is_deterministic_and_consistent(logistic_run):
@@ -335,6 +354,9 @@ def test_pca_landscape_is_deterministic_and_consistent(logistic_run):
     assert a.loss.shape == (15, 15) and a.path.shape == (path.shape[0], 2)
     expected = [model.loss(model.unflatten(p), X, y) for p in path]
     np.testing.assert_allclose(a.path_loss, expected, rtol=1e-12)
+    on_plane = [model.loss(model.unflatten(a.center + u * a.d1 + v * a.d2), X, y) for u, v in a.path]
+    np.testing.assert_allclose(a.path_plane_loss, on_plane, rtol=1e-12)
+    assert a.path_plane_loss[-1] == pytest.approx(a.path_loss[-1], rel=1e-12)    # the center is on the path
     assert a.alphas[0] <= a.path[:, 0].min() and a.alphas[-1] >= a.path[:, 0].max()
 
 

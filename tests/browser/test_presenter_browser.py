@@ -1,0 +1,96 @@
+"""Presenter mode and the guided tour, in headless Chromium."""
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from app.main import app
+from components.site import lesson_index
+from tests.browser.helpers import assert_clean, start, wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def progress(dash_duo):
+    return dash_duo.find_element(".ls-progress").text
+
+
+def press(dash_duo, *keys):
+    ActionChains(dash_duo.driver).send_keys(*keys).perform()
+
+
+def visible(dash_duo, css):
+    return dash_duo.driver.execute_script(
+        "const el = document.querySelector(arguments[0]); return Boolean(el && !el.hidden);", css)
+
+
+def test_clicker_keys_blackout_and_help_in_presenter_mode(dash_duo):
+    start(dash_duo, app, "/perceptron?present=1&auto=0")
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 1 of 9")
+    assert "presenting" in dash_duo.find_element("body").get_attribute("class")
+    assert not dash_duo.find_element(".pl-player").is_displayed(), "controls hide in presenter mode"
+    press(dash_duo, Keys.PAGE_DOWN)
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 2 of 9")
+    press(dash_duo, "n")
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 3 of 9")
+    press(dash_duo, Keys.PAGE_UP)
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 2 of 9")
+    press(dash_duo, ".")
+    wait_until(lambda: visible(dash_duo, "#pr-blackout"), message="blackout on")
+    press(dash_duo, "b")
+    wait_until(lambda: not visible(dash_duo, "#pr-blackout"), message="blackout off")
+    press(dash_duo, "?")
+    wait_until(lambda: visible(dash_duo, "#pr-help"), message="help overlay")
+    press(dash_duo, Keys.ESCAPE)
+    wait_until(lambda: not visible(dash_duo, "#pr-help"), message="help closed by Esc")
+    press(dash_duo, Keys.F5)  # a clicker's "start": back to step 1, auto-advance on, no reload
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 1 of 9")
+    assert_clean(dash_duo)
+
+
+def test_auto_advance_walks_the_steps_then_the_next_lesson_and_loops(dash_duo):
+    lessons = [l["path"] for l in lesson_index_from_app()]
+    start(dash_duo, app, f"{lessons[0]}?present=1&pace=0.02")
+    seen_paths = set()
+
+    def moved_on():
+        seen_paths.add(dash_duo.driver.execute_script("return window.location.pathname"))
+        return len(seen_paths) >= min(len(lessons), 2) or len(lessons) == 1
+    wait_until(moved_on, timeout=60, message=f"auto-advance across lessons {lessons}")
+    # ... and back round to the first lesson (the attract loop).
+    wait_until(lambda: dash_duo.driver.execute_script("return window.location.pathname") == lessons[0]
+               and progress(dash_duo).startswith("Step 1 "), timeout=120, message="the loop back to the start")
+    assert_clean(dash_duo)
+
+
+def lesson_index_from_app():
+    with app.server.test_request_context():
+        return lesson_index()
+
+
+def test_idle_countdown_appears_resets_and_returns_to_the_start(dash_duo):
+    start(dash_duo, app, "/perceptron?present=1&auto=0&idle=10&countdown=3&step=4")
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 4 of 9")
+    wait_until(lambda: visible(dash_duo, "#pr-idle"), timeout=20, message="the idle countdown")
+    press(dash_duo, Keys.SHIFT)  # any input cancels it
+    wait_until(lambda: not visible(dash_duo, "#pr-idle"), message="the countdown to go away")
+    wait_until(lambda: visible(dash_duo, "#pr-idle"), timeout=20, message="the countdown again")
+    wait_until(lambda: progress(dash_duo) == "Step 1 of 9" or progress(dash_duo).startswith("Step 2"),
+               timeout=20, message="the return to the start")
+    assert_clean(dash_duo)
+
+
+def test_tour_progress_survives_a_reload(dash_duo):
+    start(dash_duo, app, "/perceptron")
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 1 of 9")
+    for k in (2, 3):
+        dash_duo.find_element(".ls-next").click()
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of 9")
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    badge = '.lesson-card-progress'
+    wait_until(lambda: "3 of 9 steps seen" in dash_duo.find_element(badge).text, message="progress on the map")
+    resume = dash_duo.find_element("#tour-resume")
+    assert resume.is_displayed() and resume.get_attribute("href").endswith("/perceptron?step=3")
+    resume.click()
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 3 of 9")
+    assert_clean(dash_duo)
