@@ -36,6 +36,9 @@ case "${1:-}" in
     shift
     setup requirements-test.txt
     need_browser
+    # One BLAS thread per process: the suite's small matrices gain nothing
+    # from more, and threads oversubscribe a small machine.
+    export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

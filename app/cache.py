@@ -206,3 +206,105 @@ def memoize(timeout: int | None = None):
 def pickled_size(value) -> int:
     """Bytes a value takes in the cache (for benchmarks and limits)."""
     return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# --- Whole responses -------------------------------------------------------
+#
+# Callbacks are pure functions of their inputs (a house rule: no module-level
+# state, everything the browser needs is in the request), so the response to
+# a callback request is a function of its body. A repeated request (the same
+# step and settings, by any visitor on any worker) is answered from the cache
+# without building the figures again. Background callbacks are never cached
+# here: their answers are job handles for one page load.
+
+UPDATE_PATH = "/_dash-update-component"
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+#: Largest request body whose response is cached (a browser's are a few kB).
+RESPONSE_CACHE_MAX_BODY = 64 * 1024
+
+
+class CompressedCache:
+    """Compressed responses kept in this process for Flask-Compress
+    (COMPRESS_CACHE_BACKEND), so plotly.js is compressed once per worker and
+    algorithm, not once per request. Bounded by total bytes, least recently
+    used out first; keys starting with "nocache" are never kept."""
+
+    def __init__(self, limit_bytes: int = 96 * 2**20):
+        from collections import OrderedDict
+
+        self.limit = limit_bytes
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        if key.split(";", 1)[-1].startswith("nocache") or len(value) > self.limit // 4:
+            return
+        with self.lock:
+            if key in self.items:
+                self.size -= len(self.items.pop(key))
+            self.items[key] = value
+            self.size += len(value)
+            while self.size > self.limit:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+def compression_key(request) -> str:
+    """COMPRESS_CACHE_KEY: what identifies a response's content ("nocache…" if nothing does)."""
+    from flask import g
+
+    return g.get("compress_key") or "nocache"
+
+
+def init_response_cache(app, settings: Settings) -> None:
+    """Serve repeated callback requests from the cache, and mark cacheable
+    responses (static files, cached callbacks) for the compression cache."""
+    from flask import Response, g, request
+
+    server = app.server
+
+    @server.before_request
+    def serve_cached_response():
+        g.compress_key = None
+        if request.method == "GET" and request.path.startswith(STATIC_PREFIXES):
+            g.compress_key = "static:" + request.full_path
+            return None
+        if not (settings.response_cache and request.method == "POST" and request.path.endswith(UPDATE_PATH)):
+            return None
+        if request.args or (request.content_length or 0) > RESPONSE_CACHE_MAX_BODY:
+            return None          # background polls carry handles; huge bodies are not a browser's
+        body = request.get_data(cache=True)
+        key = "response:" + hashlib.sha256(body).hexdigest()
+        g.response_key = key
+        found, data = get(key)
+        if found:
+            g.compress_key = key
+            return Response(data, mimetype="application/json")
+        return None
+
+    @server.after_request
+    def keep_response(response):
+        key = g.pop("response_key", None)
+        if key and not g.get("compress_key") and response.status_code == 200 \
+                and response.mimetype == "application/json" and not response.direct_passthrough \
+                and _cacheable(app, request.get_json(silent=True)):
+            set(key, response.get_data())
+            g.compress_key = key
+        return response
+
+
+def _cacheable(app, body) -> bool:
+    """A callback request whose answer depends on its body only (not a background job)."""
+    try:
+        spec = app.callback_map[body["output"]]
+    except (KeyError, TypeError):
+        return False
+    return not spec.get("background")

@@ -1,6 +1,8 @@
 """Create the Dash app: explicit page registration, cache, compression, health.
 
-`server` is the Flask app gunicorn serves (see Procfile).
+`server` is the Flask app gunicorn serves (see Procfile); `celery_app` is
+what Celery workers run when `BACKGROUND=celery` (see app/background.py).
+Debug and Dash's dev tools are off unless the environment asks for them.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import importlib
 from pathlib import Path
 
 import dash
-from app.cache import cache, cache_config
+import flask
+from app import background, security
+from app.cache import CompressedCache, bind, cache, cache_config, code_version, compression_key, init_response_cache
 from app.config import settings
 from components.site import site_layout
 
@@ -27,9 +31,29 @@ PAGE_MODULES = (
 ASSETS = Path(__file__).parent / "assets"
 
 
+def create_server() -> flask.Flask:
+    """The Flask server, configured before Dash sets up compression on it."""
+    server = flask.Flask(__name__, static_folder=None)
+    server.config.update(
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SEND_FILE_MAX_AGE_DEFAULT=settings.static_max_age_s,
+        COMPRESS_CACHE_BACKEND=CompressedCache,
+        COMPRESS_CACHE_KEY=compression_key,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=9,
+    )
+    if settings.secret_key:
+        server.secret_key = settings.secret_key
+    return server
+
+
 def create_app() -> dash.Dash:
+    version = code_version()
+    manager, celery = background.make_manager(settings, version)
     app = dash.Dash(
         __name__,
+        server=create_server(),
+        background_callback_manager=manager,
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
@@ -40,9 +64,14 @@ def create_app() -> dash.Dash:
         suppress_callback_exceptions=False,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    app.celery_app = celery
     server = app.server
-    server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    cache.init_app(server, config=cache_config(settings))
+    cache.init_app(server, config=cache_config(settings, version))
+    bind(server, settings)
+    security.init_security(app, settings)
+    init_response_cache(app, settings)
+    if settings.dev_tools:
+        app.enable_dev_tools(debug=settings.debug, dev_tools_hot_reload=False)
 
     for name in PAGE_MODULES:
         module = importlib.import_module(name)
@@ -59,12 +88,14 @@ def create_app() -> dash.Dash:
 
 app = create_app()
 server = app.server
+celery_app = app.celery_app
 
 
 def main() -> None:
     url = f"http://{settings.host}:{settings.port}/"
     print(f"Learnscape is running at {url}  (Ctrl+C to stop)", flush=True)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    app.run(host=settings.host, port=settings.port, debug=settings.debug, dev_tools_ui=settings.dev_tools,
+            dev_tools_props_check=settings.dev_tools)
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ when the network later writes a melody. Gradients may be *truncated* after
 ``unroll`` steps: the rows are cut into chunks of ``unroll`` steps; the
 hidden state flows on from chunk to chunk but the gradient does not flow
 back across a chunk boundary (truncated BPTT, Williams & Peng 1990). Every
-note is read once per training step, and the tunes advance together, one
-(B, H) matrix product per time step. (Windows starting at every note, each
+note is read once per training step, and the tunes advance together, as
+(B, H) rows, through each time step. (Windows starting at every note, each
 from h = 0, would read each note ``unroll`` times and never show the network
 the long contexts it meets when it writes.)
 
@@ -199,11 +199,18 @@ def probabilities_with_temperature(logits: Any, temperature: float) -> np.ndarra
         raise ValueError(f"logits must have a non-empty last axis, got shape {z.shape}")
     if not np.all(np.isfinite(z)):
         raise ValueError("logits contain NaN or inf")
-    return softmax(z / temperature)
+    return _tempered(z, temperature)
+
+
+def _tempered(z: np.ndarray, temperature: float) -> np.ndarray:
+    # Subtract the largest logit before dividing, so huge logits cannot make inf - inf;
+    # a gap that overflows to -inf is harmless: its probability is exp(-inf) = 0.
+    with np.errstate(over="ignore"):
+        return softmax((z - z.max(axis=-1, keepdims=True)) / temperature)
 
 
 def _run(params: dict, X_tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The recurrence, time-major, from h = 0. X_tm: (T, B) ids -> pre, hs: (T, B, H), probs: (T, B, V)."""
+    """The recurrence, time-major, from h = 0. X_tm: (T, B) ids -> pre, hs: (T, B, H), logits: (T, B, V)."""
     pre = params["W_xh"].T[X_tm] + params["b_h"]        # W_xh x_t + b_h for every t at once
     hs = np.empty_like(pre)
     logits = np.empty(X_tm.shape + params["b_y"].shape)
@@ -213,7 +220,7 @@ def _run(params: dict, X_tm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
             pre[t] += hs[t - 1] @ W_hh_T
         np.tanh(pre[t], out=hs[t])
         np.matmul(hs[t], W_hy_T, out=logits[t])
-    return pre, hs, softmax(logits + params["b_y"])
+    return pre, hs, logits + params["b_y"]
 
 
 def _cross_entropy(probs: np.ndarray, y_tm: np.ndarray) -> tuple[float, np.ndarray]:
@@ -247,9 +254,7 @@ def forward(params: dict, tokens: Sequence[int]) -> ForwardCache:
     """
     _, V = _check_params(params)
     tokens = _check_tokens("tokens", tokens, V, ndim=1)
-    pre, hs, _ = _run(params, tokens[:, None])
-    pre, hs = pre[:, 0], hs[:, 0]
-    logits = hs @ params["W_hy"].T + params["b_y"]
+    pre, hs, logits = (a[:, 0] for a in _run(params, tokens[:, None]))
     return ForwardCache(tokens, pre, hs, logits, softmax(logits))
 
 
@@ -281,8 +286,8 @@ def batch_loss(params: dict, X: Any, y: Any) -> float:
     X: (B, T) int ids; y: (B, T) int ids or IGNORE. Same limits as ``bptt``.
     """
     X, y = _check_batch(params, X, y)
-    _, _, probs = _run(params, X.T)
-    return _cross_entropy(probs, y.T)[0]
+    _, _, logits = _run(params, X.T)
+    return _cross_entropy(softmax(logits), y.T)[0]
 
 
 def sequence_loss(params: dict, tokens: Sequence[int]) -> float:
@@ -344,7 +349,8 @@ def bptt(params: dict, X: Any, y: Any, clip: float | None = None, unroll: int | 
     H, V = params["W_hh"].shape[0], params["b_y"].shape[0]
 
     X_tm, y_tm = X.T, y.T                               # time-major: (T, B)
-    pre, hs, probs = _run(params, X_tm)
+    _, hs, logits = _run(params, X_tm)
+    probs = softmax(logits)
     loss, mask = _cross_entropy(probs, y_tm)
 
     dz = probs                                          # (T, B, V), reused in place
@@ -514,7 +520,7 @@ def sample(params: dict, start: int | Sequence[int], length: int, temperature: f
         h = np.tanh(W_xh[:, token] + W_hh @ h + b_h)
     out = []
     for _ in range(length):
-        cdf = np.cumsum(softmax((W_hy @ h + b_y) / temperature))
+        cdf = np.cumsum(_tempered(W_hy @ h + b_y, temperature))
         # inverse-CDF draw: one uniform number per step keeps runs reproducible
         token = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), V - 1)
         if token == stop_token:
@@ -532,14 +538,17 @@ def sample(params: dict, start: int | Sequence[int], length: int, temperature: f
 class MelodyRun(NamedTuple):
     """The result of ``train_melodies``.
 
-    params: trained parameter dict; loss: (T,) mean cross-entropy over the
-    training tunes before each step; grad_norm: (T,) global gradient norm of
-    each step before clipping (spikes show what clipping caps); vocab: the ``melodies.Vocabulary`` of the
-    token ids; model: the RNN; eval_steps: (E,) steps after which the tunes were
-    scored (the last one is the final params); train_tune_loss, held_out_loss:
-    (E,) mean cross-entropy over the training tunes and over the held-out tunes
-    (NaN when there are none); diverged_at: None, or the step whose loss or
-    new parameters were not finite (training stopped there; params are the last finite ones).
+    params: the trained parameter dict (the last finite ones if training diverged).
+    loss: (T,) mean cross-entropy over the training tunes before each step.
+    grad_norm: (T,) global gradient norm of each step before clipping (its
+        spikes are what clipping caps).
+    vocab: the ``melodies.Vocabulary`` of the token ids; model: the RNN.
+    eval_steps: (E,) step counts at which the tunes were scored, 0 (before
+        training), every ``eval_every`` steps, and the final count.
+    train_tune_loss, held_out_loss: (E,) mean cross-entropy over the training
+        tunes and over the held-out tunes (NaN when there are none).
+    diverged_at: None, or the step whose loss or new parameters were not
+        finite; training stopped there.
     """
 
     params: dict
@@ -564,7 +573,7 @@ def tune_batch(names: Sequence[str], vocab: melodies.Vocabulary = melodies.VOCAB
 
 def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size: int = 64,
                    unroll: int | None = 32, lr: float = 0.01, optimizer_name: str = "adam",
-                   steps: int = 200, seed: int = 0, clip: float | None = 5.0,
+                   steps: int = 150, seed: int = 0, clip: float | None = 5.0,
                    held_out: Sequence[str] = (), eval_every: int = 10) -> MelodyRun:
     """Train an RNN on whole tunes (full batch) with an optimizer from ``optim``.
 
@@ -573,6 +582,14 @@ def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size:
         at the end, next to the training tunes.
     unroll: truncation of BPTT (None = exact); lr, optimizer_name: passed to
         ``optim.make`` (ValueError outside its ranges); steps: 1..STEPS_MAX.
+
+    With this little data the network memorizes; it does not generalize.
+    Trained on six of the seven tunes with the defaults, the training tunes'
+    loss falls to about 0.05 nats (what is left is the first notes after the
+    boundary, which nothing predicts), while the held-out tune's loss rises
+    to 6-8 nats, worse than guessing uniformly (ln 29 = 3.4 nats), whichever
+    tune is held out. On all seven tunes the defaults reproduce every tune
+    (``tune_accuracy`` 1.0) after about 60 steps.
     """
     if isinstance(tune_names, str):
         tune_names = (tune_names,)

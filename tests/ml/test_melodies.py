@@ -105,7 +105,8 @@ def test_encode_tunes_separates_tunes_with_boundaries():
     assert tokens[0] == BOUNDARY and tokens[-1] == BOUNDARY
     assert len(tokens) == 26 + 17 + 3
     assert np.flatnonzero(tokens == BOUNDARY).tolist() == [0, 27, 45]
-    assert VOCABULARY.decode(tokens) == list(melodies.get_tune("mary").notes + melodies.get_tune("hot_cross_buns").notes)
+    both = melodies.get_tune("mary").notes + melodies.get_tune("hot_cross_buns").notes
+    assert VOCABULARY.decode(tokens) == list(both)
 
 
 def test_small_vocabulary_is_built_from_the_named_tunes_only():

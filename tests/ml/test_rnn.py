@@ -211,6 +211,10 @@ def test_temperature_known_answers():
     np.testing.assert_allclose(rnn.probabilities_with_temperature(logits, 1.0), [1 / 3, 2 / 3])
     np.testing.assert_allclose(rnn.probabilities_with_temperature(logits, 0.5), [1 / 5, 4 / 5])
     np.testing.assert_allclose(rnn.probabilities_with_temperature(logits + 100, 0.5), [1 / 5, 4 / 5])
+    # huge logits stay finite: the largest wins outright at low temperature
+    np.testing.assert_array_equal(rnn.probabilities_with_temperature([1e308, -1e308, 0.0], 0.05), [1, 0, 0])
+    with pytest.raises(ValueError, match="NaN or inf"):
+        rnn.probabilities_with_temperature([0.0, np.inf], 1.0)
 
 
 def test_low_temperature_sharpens_and_high_flattens():
@@ -294,8 +298,8 @@ def test_held_out_tune_shows_memorization_not_generalization():
     names = [n for n in melodies.TUNE_NAMES if n != "mary"]
     run = rnn.train_melodies(names, held_out=["mary"], hidden_size=32, lr=0.02, steps=100, eval_every=25)
     assert run.train_tune_loss[-1] < 0.2
-    assert run.held_out_loss[-1] > 10 * run.train_tune_loss[-1]
-    assert run.held_out_loss[-1] > run.held_out_loss[0] * 0.8     # no better than before training, roughly
+    assert run.held_out_loss[-1] > np.log(VOCABULARY.size)        # worse than a uniform guess
+    assert run.held_out_loss[-1] > run.held_out_loss[0]
 
 
 def test_model_fits_train_run_and_matches_train_melodies():
