@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a virtual environment and start the site, or run every test.
 #   bash dev.sh serve    # http://127.0.0.1:8050/ (PORT and HOST change it)
-#   bash dev.sh test     # unit, page and browser tests (pytest arguments may follow)
+#   bash dev.sh test     # unit, page, browser and production tests (pytest arguments may follow)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,6 +27,15 @@ need_browser() {
   $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 }
 
+# The production tests start a throwaway redis-server on 127.0.0.1 (never a system service).
+need_redis() {
+  command -v redis-server >/dev/null 2>&1 && return
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "Installing redis-server for the production tests..." >&2
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+}
+
 case "${1:-}" in
   serve)
     setup requirements.txt
@@ -36,10 +45,13 @@ case "${1:-}" in
     shift
     setup requirements-test.txt
     need_browser
+    need_redis
     # One BLAS thread per process: the suite's small matrices gain nothing
     # from more, and threads oversubscribe a small machine.
     export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-    exec .venv/bin/python -m pytest "$@"
+    # Two workers, a test file each at a time: the browser tests wait on
+    # drawing and timers much of the time.
+    exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
     ;;
   *)
     echo "usage: bash dev.sh serve | bash dev.sh test [pytest arguments]" >&2

@@ -15,6 +15,8 @@ stays free for other visitors.
       celery -A app.main:celery_app worker --concurrency 2
 
   which import the same app, so every background callback is a task there.
+- `BACKGROUND=inline`: the job runs inside the request that starts it (tests,
+  debugging); the page still polls once for the answer.
 
 Results of background callbacks are cached by their arguments and the
 site's code version, like the memoized runs in app.cache.
@@ -55,6 +57,41 @@ def celery_app_for(settings: Settings):
     return celery
 
 
+#: The job handle of an answer that was already in the results store: no
+#: process or task was started for it, so there is nothing to watch or stop.
+CACHED_JOB = "cached"
+
+
+class _ReusesResults:
+    """Dash starts a job for every background request, even when the result of
+    the same arguments is already stored (cache_by), and only then finds it.
+    Answering from the store without a job saves a process fork (or a Celery
+    task) per repeated request: a lecture hall replaying one step."""
+
+    def call_job_fn(self, key, job_fn, args, context):
+        if self.result_ready(key):
+            if not self.stored_error(key):
+                return CACHED_JOB
+            self.clear_cache_entry(key)      # a failed job is tried again, not replayed
+        return super().call_job_fn(key, job_fn, args, context)
+
+    def stored_error(self, key) -> bool:
+        raise NotImplementedError
+
+    def job_running(self, job):
+        return False if job == CACHED_JOB else super().job_running(job)
+
+    def terminate_job(self, job):
+        if job != CACHED_JOB:
+            super().terminate_job(job)
+
+    def terminate_unhealthy_job(self, job):
+        return False if job == CACHED_JOB else super().terminate_unhealthy_job(job)
+
+    def get_result(self, key, job):
+        return super().get_result(key, None if job == CACHED_JOB else job)
+
+
 def make_manager(settings: Settings, version: str):
     """(manager, celery app or None) for `settings.background`.
 
@@ -62,15 +99,36 @@ def make_manager(settings: Settings, version: str):
     """
     from dash import CeleryManager, DiskcacheManager
 
+    class Celery(_ReusesResults, CeleryManager):
+        def stored_error(self, key) -> bool:
+            value = self.handle.backend.get(key) or b""
+            return b"background_callback_error" in (value if isinstance(value, bytes) else str(value).encode())
+
+    class Diskcache(_ReusesResults, DiskcacheManager):
+        def stored_error(self, key) -> bool:
+            value = self.handle.get(key)
+            return isinstance(value, dict) and "background_callback_error" in value
+
+    class Inline(Diskcache):
+        """Runs the job inside the request that starts it: the first poll finds
+        its answer. For tests and debugging (one process, in-process cache)."""
+
+        def call_job_fn(self, key, job_fn, args, context):
+            if not (self.result_ready(key) and not self.stored_error(key)):
+                self.clear_cache_entry(key)
+                job_fn(key, self._make_progress_key(key), args, context)
+            return CACHED_JOB
+
     cache_by = [lambda: version]
     if settings.background == "celery":
         celery = celery_app_for(settings)
-        return CeleryManager(celery, cache_by=cache_by, expire=settings.cache_timeout_s), celery
-    if settings.background != "diskcache":
-        raise ValueError(f"BACKGROUND must be diskcache or celery, not {settings.background!r}")
+        return Celery(celery, cache_by=cache_by, expire=settings.cache_timeout_s), celery
+    if settings.background not in ("diskcache", "inline"):
+        raise ValueError(f"BACKGROUND must be diskcache, celery or inline, not {settings.background!r}")
     import diskcache
 
     folder = Path(settings.background_dir)
     folder.mkdir(parents=True, exist_ok=True)
     handle = diskcache.Cache(str(folder), size_limit=DISKCACHE_SIZE_LIMIT)
-    return DiskcacheManager(handle, cache_by=cache_by, expire=settings.cache_timeout_s), None
+    kind = Inline if settings.background == "inline" else Diskcache
+    return kind(handle, cache_by=cache_by, expire=settings.cache_timeout_s), None

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
+import os
 import pickle
 import threading
 import time
@@ -106,6 +108,16 @@ class _Guard:
 guard = _Guard()
 
 
+def _fresh_slots_after_fork() -> None:
+    # A background job forked while another thread held a slot would inherit a
+    # taken semaphore that no one in the child ever releases.
+    settings = guard.settings
+    guard.slots = threading.BoundedSemaphore(settings.compute_slots if settings else 1)
+    _held.depth = 0
+
+
+
+
 def bind(app, settings: Settings) -> None:
     """Use `app`'s cache also outside a request (background jobs, warm-up)."""
     guard.bind(app, settings)
@@ -147,8 +159,9 @@ class _Slot:
     def __enter__(self):
         depth = getattr(_held, "depth", 0)
         if depth == 0:
-            wait = guard.settings.compute_wait_s if guard.settings else 20.0
+            wait = guard.settings.compute_wait_s if guard.settings else 10.0
             if not guard.slots.acquire(timeout=wait):
+                _mark_transient()
                 raise Busy(f"the server is busy with other visitors' runs and waited {wait:g} s "
                            "for a free slot; try again in a few seconds")
         _held.depth = depth + 1
@@ -161,9 +174,37 @@ class _Slot:
         return False
 
 
+def _mark_transient() -> None:
+    """This request's answer says something passing (busy): never cache it whole."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.transient_answer = True
+
+
 def compute_slot() -> _Slot:
     """Context manager: hold a computation slot of this process, or raise Busy."""
     return _Slot()
+
+
+os.register_at_fork(after_in_child=_fresh_slots_after_fork)
+
+
+def busy_notice(error: Exception):
+    """Dash's app-wide `on_error`: a `Busy` that a lesson did not catch becomes
+    a message in the lesson's notices (and no other change); any other error
+    is a bug and stays one."""
+    if not isinstance(error, Busy):
+        raise error
+    import dash
+
+    outputs = dash.ctx.outputs_list
+    for output in outputs if isinstance(outputs, list) else [outputs]:
+        for item in output if isinstance(output, list) else [output]:
+            id_ = item.get("id") if isinstance(item, dict) else None
+            if isinstance(id_, dict) and id_.get("type") == "ls-notices":
+                dash.set_props(id_, {"children": f"Not computed now: {error}.", "className": "ls-notices"})
+    return dash.no_update
 
 
 def memo_key(fn, args: tuple, kwargs: dict) -> str:
@@ -275,14 +316,18 @@ def init_response_cache(app, settings: Settings) -> None:
     def serve_cached_response():
         g.compress_key = None
         if request.method == "GET" and request.path.startswith(STATIC_PREFIXES):
-            g.compress_key = "static:" + request.full_path
+            g.compress_key = "static:" + request.full_path.rstrip("?")
             return None
         if not (settings.response_cache and request.method == "POST" and request.path.endswith(UPDATE_PATH)):
             return None
         if request.args or (request.content_length or 0) > RESPONSE_CACHE_MAX_BODY:
             return None          # background polls carry handles; huge bodies are not a browser's
-        body = request.get_data(cache=True)
-        key = "response:" + hashlib.sha256(body).hexdigest()
+        body = request.get_json(silent=True)      # parsed once; Dash reuses it
+        if body is None:
+            return None
+        # canonical text: the same request from any client gives the same key
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        key = "response:" + hashlib.sha256(canonical.encode()).hexdigest()
         g.response_key = key
         found, data = get(key)
         if found:
@@ -291,9 +336,24 @@ def init_response_cache(app, settings: Settings) -> None:
         return None
 
     @server.after_request
+    def static_cache_headers(response):
+        # Fingerprinted files (Dash's versioned bundles, assets with ?m=) never
+        # change under their URL; Dash's async chunks and bare asset links
+        # (icons) may change on deploy, so the browser keeps them a day and
+        # then revalidates.
+        if request.method == "GET" and response.status_code == 200 and request.path.startswith(STATIC_PREFIXES):
+            fingerprinted = "m" in request.args or response.cache_control.max_age == 31536000
+            response.cache_control.no_cache = None      # Flask's send_file default
+            response.cache_control.public = True
+            response.cache_control.max_age = settings.static_max_age_s if fingerprinted else 86400
+            if fingerprinted:
+                response.cache_control.immutable = True
+        return response
+
+    @server.after_request
     def keep_response(response):
         key = g.pop("response_key", None)
-        if key and not g.get("compress_key") and response.status_code == 200 \
+        if key and not g.get("compress_key") and not g.get("transient_answer") and response.status_code == 200 \
                 and response.mimetype == "application/json" and not response.direct_passthrough \
                 and _cacheable(app, request.get_json(silent=True)):
             set(key, response.get_data())
@@ -308,3 +368,35 @@ def _cacheable(app, body) -> bool:
     except (KeyError, TypeError):
         return False
     return not spec.get("background")
+
+
+def precompress_static(app, log=print) -> dict:
+    """Compress the static scripts (plotly.js, MathJax, Dash's bundles) into
+    this process's compressed cache now, for every encoding the site offers.
+
+    Run in gunicorn's master before it forks (--preload), every worker starts
+    with them, instead of the first visitors each paying seconds of CPU.
+    Returns {"files": n, "seconds": s}.
+    """
+    import re
+
+    start = time.perf_counter()
+    client = app.server.test_client()
+    html = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'src="(/_dash-component-suites/[^"]+\.js)"', html)
+    for package, paths in getattr(app, "registered_paths", {}).items():
+        for path in paths:   # chunks loaded later, without a fingerprint in their URL
+            if path.endswith(".js") and ("async-" in path or package == "plotly"):
+                urls.append(f"/_dash-component-suites/{package}/{path}")
+    # the algorithms Flask-Compress really offers (Dash rewrites the config
+    # value after creating it, so read them from the instance)
+    compressors = [getattr(f, "__self__", None) for f in app.server.after_request_funcs.get(None, [])]
+    algorithms = next((c.enabled_algorithms for c in compressors if hasattr(c, "enabled_algorithms")), ("gzip",))
+    done = 0
+    for url in dict.fromkeys(urls):
+        for algorithm in algorithms:
+            if client.get(url, headers={"Accept-Encoding": algorithm}).status_code == 200:
+                done += 1
+    seconds = time.perf_counter() - start
+    log(f"precompressed {done} static files in {seconds:.1f} s")
+    return {"files": done, "seconds": seconds}

@@ -7,6 +7,7 @@ cache, security headers and limits on. See README ("Deploying", "Production").
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 
@@ -62,6 +63,8 @@ class Settings:
     csp: bool
     secret_key: str
     static_max_age_s: int
+    prepare_at_start: bool        # set Dash up before the first request (under gunicorn)
+    precompress_static: bool      # and compress the static scripts then
 
 
 def load() -> Settings:
@@ -81,7 +84,7 @@ def load() -> Settings:
         cache_retry_s=_float("CACHE_RETRY_SECONDS", 15.0),
         response_cache=_flag("RESPONSE_CACHE", True),
         compute_slots=_int("COMPUTE_SLOTS", 1, low=1),
-        compute_wait_s=_float("COMPUTE_WAIT_SECONDS", 20.0),
+        compute_wait_s=_float("COMPUTE_WAIT_SECONDS", 10.0),
         background=os.environ.get("BACKGROUND", "celery" if broker else "diskcache").strip().lower(),
         background_dir=os.environ.get("BACKGROUND_DIR", ".cache/learnscape-jobs"),
         celery_broker_url=broker or redis_url,
@@ -89,6 +92,8 @@ def load() -> Settings:
         csp=_flag("SECURITY_CSP", True),
         secret_key=os.environ.get("SECRET_KEY", ""),
         static_max_age_s=_int("STATIC_MAX_AGE", 365 * 24 * 3600),
+        prepare_at_start="gunicorn.arbiter" in sys.modules,
+        precompress_static=_flag("PRECOMPRESS_STATIC", True),
     )
 
 

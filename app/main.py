@@ -13,7 +13,8 @@ from pathlib import Path
 import dash
 import flask
 from app import background, security
-from app.cache import CompressedCache, bind, cache, cache_config, code_version, compression_key, init_response_cache
+from app.cache import (CompressedCache, bind, busy_notice, cache, cache_config, code_version, compression_key,
+                       init_response_cache, precompress_static)
 from app.config import settings
 from components.site import site_layout
 
@@ -23,6 +24,10 @@ PAGE_MODULES = (
     "pages.home",
     "pages.perceptron",
     "pages.computational_graph",
+    "pages.decision_boundaries",
+    "pages.rnn",
+    "pages.graph_layout",
+    "pages.loss_landscape",
     "pages.optimizer_lab",
     "pages.presenter_notes",
     "pages.not_found_404",
@@ -36,7 +41,6 @@ def create_server() -> flask.Flask:
     server = flask.Flask(__name__, static_folder=None)
     server.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
-        SEND_FILE_MAX_AGE_DEFAULT=settings.static_max_age_s,
         COMPRESS_CACHE_BACKEND=CompressedCache,
         COMPRESS_CACHE_KEY=compression_key,
         COMPRESS_ALGORITHM=["br", "gzip"],
@@ -54,6 +58,7 @@ def create_app() -> dash.Dash:
         __name__,
         server=create_server(),
         background_callback_manager=manager,
+        on_error=busy_notice,
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
@@ -83,6 +88,14 @@ def create_app() -> dash.Dash:
     def healthz():
         return {"status": "ok"}
 
+    if settings.prepare_at_start:
+        # Dash sets itself up (callback map, page routes) on its first request,
+        # and a request arriving meanwhile on another thread sees it half done.
+        # Under gunicorn do it now, once (with --preload: before the fork).
+        # Not for `app.run`: it still changes the server after this.
+        server.test_client().get("/_dash-dependencies")
+        if settings.precompress_static:
+            precompress_static(app)
     return app
 
 

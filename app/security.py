@@ -103,6 +103,18 @@ def _entry_problem(entry, name: str, many: bool, with_value: bool) -> str | None
     return None
 
 
+def _location_problem(prop: str, value) -> str | None:
+    """The page router's input is what a browser's location holds: a path from
+    the site's root and a query string."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"the location's {prop} must be text"
+    if prop == "pathname" and not value.startswith("/"):
+        return "the location's pathname must start with /"
+    return None
+
+
 def check_update_request(body, callback_map: dict) -> str | None:
     """What is wrong with a callback request body, or None if its shape is right."""
     if not isinstance(body, dict):
@@ -121,9 +133,10 @@ def check_update_request(body, callback_map: dict) -> str | None:
             problem = _entry_problem(entry, f"{part} {number}", many, True)
             if problem:
                 return problem
-            if dep["id"] == LOCATION_ID and entry.get("value") is not None \
-                    and not isinstance(entry.get("value"), str):
-                return f"{part} {number}: the location's {dep['property']} must be text"
+            if dep["id"] == LOCATION_ID:
+                problem = _location_problem(dep["property"], entry.get("value"))
+                if problem:
+                    return f"{part} {number}: {problem}"
     outputs = body.get("outputs")
     if not spec.get("no_output"):
         if output.startswith(".."):

@@ -291,16 +291,19 @@ def post(client, body: dict, wait_s: float = BACKGROUND_WAIT_S):
     return response
 
 
-def warm(app: dash.Dash, log=print) -> dict:
+def warm(app: dash.Dash, only: list[str] | None = None, log=print) -> dict:
     """Compute every lesson's default runs (every step) into the cache.
 
-    Returns {"requests": n, "errors": [label, ...], "seconds": s}.
+    only: lesson paths to warm (default: all). Returns {"requests": n,
+    "errors": [label, ...], "seconds": s}.
     """
     start = time.perf_counter()
     callbacks = server_callbacks(app)
     client = app.server.test_client()
     done, errors = 0, []
     for page in lesson_pages():
+        if only and page["path"] not in only:
+            continue
         page_start = time.perf_counter()
         requests = page_load(app, page, callbacks) + step_requests(app, page, callbacks)
         for label, body in requests:
@@ -316,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.warmup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--force", action="store_true",
                         help="warm even an in-process cache (useful only to time the warm-up)")
+    parser.add_argument("--only", nargs="+", metavar="PATH", help="warm only these lessons (e.g. /perceptron)")
     args = parser.parse_args(argv)
 
     from app.config import settings
@@ -324,7 +328,10 @@ def main(argv: list[str] | None = None) -> int:
               "set CACHE_TYPE=filesystem or CACHE_REDIS_URL (see README), or pass --force.")
         return 0
     from app.main import app
-    summary = warm(app)
+    unknown = set(args.only or ()) - {p["path"] for p in lesson_pages()}
+    if unknown:
+        parser.error(f"no such lesson: {', '.join(sorted(unknown))}")
+    summary = warm(app, args.only)
     print(f"warm-up: {summary['requests']} requests in {summary['seconds']:.1f} s, "
           f"{len(summary['errors'])} errors")
     for error in summary["errors"]:

@@ -19,60 +19,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.production.chrome import (ENTRIES_JS, FIGURE_DRAWN_JS, browser, console_errors,  # noqa: E402
+                                     first_visit, settled_entries)
 from tests.production.servers import start_gunicorn  # noqa: E402
 
 GOAL_BYTES = 1.8e6
-ENTRIES_JS = """
-const nav = performance.getEntriesByType('navigation');
-const res = performance.getEntriesByType('resource');
-return [...nav, ...res].map(e => ({name: e.name, transfer: e.transferSize,
-                                   encoded: e.encodedBodySize, decoded: e.decodedBodySize}));
-"""
 
 
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
+def _pages() -> list[dict]:
+    import dash
 
-    options = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,900", f"--user-data-dir={tempfile.mkdtemp(prefix='learnscape-chrome-')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options)
-
-
-def settled_entries(driver, timeout: float = 30.0, quiet: float = 2.0) -> list[dict]:
-    """Resource entries once no new resource arrived for `quiet` seconds."""
-    end = time.monotonic() + timeout
-    last_count, last_change = -1, time.monotonic()
-    entries = []
-    while time.monotonic() < end:
-        entries = driver.execute_script(ENTRIES_JS)
-        if len(entries) != last_count:
-            last_count, last_change = len(entries), time.monotonic()
-        elif time.monotonic() - last_change > quiet:
-            break
-        time.sleep(0.25)
-    return entries
+    import app.main  # noqa: F401  (registers the pages)
+    return list(dash.page_registry.values())
 
 
 def measure_page(driver, url: str) -> dict:
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-    driver.get(url)
-    first = settled_entries(driver)
+    lesson = any(p.get("lesson") and url.endswith(p["path"]) for p in _pages())
+    first = first_visit(driver, url, ready_js=FIGURE_DRAWN_JS if lesson else "")
     driver.get(url)
     second = settled_entries(driver)
-    console = [e["message"][:200] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    console = console_errors(driver)
     static = [e for e in second if "/_dash-component-suites/" in e["name"] or "/assets/" in e["name"]]
     refetched = [e["name"] for e in static if e["transfer"] > 0]
     biggest = sorted(first, key=lambda e: -e["transfer"])[:5]
@@ -105,7 +77,7 @@ def main() -> int:
     parser.add_argument("--paths", nargs="*", default=None, help="pages to load (default: home and every lesson)")
     args = parser.parse_args()
 
-    server = start_gunicorn(workers=1)
+    server = start_gunicorn(workers=1, PRECOMPRESS_STATIC=1)
     driver = None
     try:
         paths = args.paths
@@ -127,11 +99,13 @@ def main() -> int:
                 names = [e["name"] for e in driver.execute_script(ENTRIES_JS) if "plotly" in e["name"]]
                 plotly_url = names[0] if names else None
         if plotly_url:
-            server.stop()  # a fresh worker: its compressed cache is empty
-            server = start_gunicorn(workers=1)
             path = "/" + plotly_url.split("//", 1)[1].split("/", 1)[1]
-            timing = compress_timing(server.url, server.url + path)
-            print(json.dumps({"bench": "compress_plotly_js", **timing}))
+            for precompressed in (1, 0):   # a server as the Procfile starts it, and one that does not precompress
+                server.stop()
+                server = start_gunicorn(workers=1, PRECOMPRESS_STATIC=precompressed)
+                timing = compress_timing(server.url, server.url + path)
+                print(json.dumps({"bench": "compress_plotly_js", "precompressed_at_start": bool(precompressed),
+                                  **timing}))
         print(json.dumps({"bench": "page_weight", "worst_wire_bytes": worst, "goal_bytes": GOAL_BYTES}))
     finally:
         if driver is not None:

@@ -17,14 +17,14 @@ A figure is drawn from a `View`: which values and gradients are known, which
 edges carry a local derivative, what is active. The frame builders
 (`forward_views`, `backward_views`, `update_views`) turn a pass into a list of
 views and `graph_animation` into a step-player payload: one base figure plus a
-small patch per frame. Values are black inside-below each node, gradients red
-under them, local derivatives red on the edges.
+small patch per frame. Values are written in black under each node, gradients
+in red under them, local derivatives in red on the edges.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -47,6 +47,7 @@ BORDER = {"data": BLUE, "weight": ORANGE, "constant": MUTED, "op": INK, "root": 
 PENDING_FILL, PENDING_BORDER, PENDING_TEXT = "#f6f7f9", "#c4cad3", "#9ca3af"
 EDGE_IDLE, EDGE_FORWARD = "#d5d9e0", "#8a94a3"
 TONE = {"forward": BLUE, "backward": VERMILION, "update": GREEN}
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 HALO = "1px 1px 2px white, -1px -1px 2px white, 1px -1px 2px white, -1px 1px 2px white"
 LEGEND = ("value in black · <span style='color:%s'>gradient in red</span> · "
           "<span style='color:%s'>×local derivative</span> on each edge") % (VERMILION, VERMILION)
@@ -71,13 +72,36 @@ def number_text(v: float) -> str:
     return text.replace("-", "−")
 
 
+def _operand(v: float) -> str:
+    """A number inside a formula: negative ones in parentheses, 2 × (−0.5)."""
+    text = number_text(v)
+    return f"({text})" if text.startswith("−") else text
+
+
+def _unnamed_symbols(record: dict) -> list[str]:
+    """The symbol of each operation, numbered (+₁, +₂ in forward order) where several
+    operations without a name share it, so that formulas can tell them apart."""
+    symbols = [_symbol(op) for op in record["ops"]]
+    unnamed = [i for i, (label, op) in enumerate(zip(record["labels"], record["ops"])) if op and not label]
+    counts: dict[str, int] = {}
+    for i in unnamed:
+        counts[symbols[i]] = counts.get(symbols[i], 0) + 1
+    seen: dict[str, int] = {}
+    order = {v: k for k, v in enumerate(record["forward"])}
+    for i in sorted(unnamed, key=order.__getitem__):
+        if counts[symbols[i]] > 1:
+            seen[symbols[i]] = seen.get(symbols[i], 0) + 1
+            symbols[i] += str(seen[symbols[i]]).translate(SUBSCRIPTS)
+    return symbols
+
+
 def node_names(record: dict) -> list[str]:
     """How formulas refer to each value: its label (in parentheses if it is a product
-    like x1·w1), or its operation in parentheses for a value without a name."""
+    like x1·w1), or its numbered operation in parentheses, (+₂), for one without a name."""
     names = []
-    for label, op in zip(record["labels"], record["ops"]):
+    for label, symbol in zip(record["labels"], _unnamed_symbols(record)):
         if not label:
-            names.append(f"({_symbol(op)})")
+            names.append(f"({symbol})")
         elif "*" in label:
             names.append(f"({label.replace('*', '·')})")
         else:
@@ -93,7 +117,8 @@ def _symbol(op: str) -> str:
 
 def _inner_text(record: dict) -> list[str]:
     """Text inside each node: an input's name (a constant's number), an operation's symbol."""
-    return [label if not op else _symbol(op) for label, op in zip(record["labels"], record["ops"])]
+    return [label if not op else symbol
+            for label, op, symbol in zip(record["labels"], record["ops"], _unnamed_symbols(record))]
 
 
 def _tags(record: dict) -> list[str]:
@@ -123,7 +148,7 @@ class View:
     tone: str = "forward"
     title: str = ""
     label: str = ""
-    changed: tuple = field(default=())  # nodes drawn with the update colour (new values)
+    changed: tuple = ()  # nodes drawn in the update colour: their values are new
 
 
 def _blank(record: dict) -> View:
@@ -143,17 +168,19 @@ def _formula(record: dict, node: int, values: np.ndarray, names: list[str]) -> s
     value = number_text(values[node])
     if not op:
         return f"{names[node]} = {value}, an input: given, not computed"
-    args = [number_text(values[record["child"][k]]) for k in _inputs_of(record, node)]
-    if op in ("+", "-", "*", "/", "**") and len(args) == 2:
-        inner = f"{args[0]} {_symbol(op)} {args[1]}"
+    inputs = [values[record["child"][k]] for k in _inputs_of(record, node)]
+    plain = [number_text(v) for v in inputs]
+    if op in ("+", "-", "*", "/", "**") and len(inputs) == 2:
+        first = _operand(inputs[0]) if op == "**" else plain[0]
+        inner = f"{first} {_symbol(op)} {_operand(inputs[1])}"
     elif op.startswith("**"):
-        inner = f"{args[0]} {_symbol(op)}"
+        inner = f"{_operand(inputs[0])} {_symbol(op)}"
     elif op == "neg":
-        inner = f"−({args[0]})"
-    elif op == "bce" and len(args) == 2:
-        inner = f"bce(p = {args[0]}, y = {args[1]})"
+        inner = f"−{_operand(inputs[0])}"
+    elif op == "bce" and len(inputs) == 2:
+        inner = f"bce(p = {plain[0]}, y = {plain[1]})"
     else:
-        inner = f"{_symbol(op)}({', '.join(args)})"
+        inner = f"{_symbol(op)}({', '.join(plain)})"
     return f"{names[node]} = {inner} = {value}"
 
 
@@ -231,6 +258,7 @@ def backward_views(record: dict) -> list[View]:
     views = [start]
     local_on = np.zeros(m, bool)
     lit = np.zeros(m, bool)
+    seen = np.zeros(len(data), int)
     for i, k in enumerate(record["backward"], start=1):
         c, p = child[k], parent[k]
         grads = grads.copy()
@@ -240,10 +268,14 @@ def backward_views(record: dict) -> list[View]:
         lit = lit.copy()
         lit[k] = True
         root_name = names[root]
-        title = (f"∂{root_name}/∂{names[c]} += ∂{names[p]}/∂{names[c]} × ∂{root_name}/∂{names[p]}"
-                 f" = {number_text(local[k])} × {number_text(grads[p])} = {number_text(flow[k])}")
+        # At the root, ∂L/∂p would read as the whole gradient: name the local one by its operation.
+        local_of = names[p] if p != root else f"({_symbol(record['ops'][p])})"
+        title = (f"∂{root_name}/∂{names[c]} += ∂{local_of}/∂{names[c]} × ∂{root_name}/∂{names[p]}"
+                 f" = {_operand(local[k])} × {_operand(grads[p])} = {number_text(flow[k])}")
         if uses[c] > 1:
-            title += f"  (sum so far {number_text(grads[c])})"
+            seen[c] += 1
+            total = "sum so far" if seen[c] < uses[c] else "total"
+            title += f"   (part {seen[c]} of {uses[c]}, {total} {number_text(grads[c])})"
         views.append(View(data.copy(), grads, local_on, lit, active_nodes=(c,), active_edges=(k,),
                           arrows=((p, c),), tone="backward", title=title, label=f"backward · {i} of {m}"))
     return views
@@ -256,12 +288,14 @@ def update_views(before: dict, after: dict, params: list[int], lr: float) -> lis
     params: node ids of the parameters, in the order they are updated.
     """
     names = node_names(before)
+    loss = names[before["root"]]
     old = static_view(before, title=f"Gradients known: now every weight takes a step of −η × gradient, η = {lr:g}")
     old.label = f"update · 0 of {len(params)}"
     views = [old]
     is_input = np.array([not op for op in before["ops"]])
     values = np.where(is_input, before["data"], np.nan)
-    grads = np.where(is_input, before["grad"], np.nan)
+    grads = np.full(len(values), np.nan)  # only the steps still to take keep their gradient
+    grads[params] = np.asarray(before["grad"], dtype=float)[params]
     empty = np.zeros(len(before["child"]), bool)
     for i, node in enumerate(params, start=1):
         values = values.copy()
@@ -269,8 +303,8 @@ def update_views(before: dict, after: dict, params: list[int], lr: float) -> lis
         grads = grads.copy()
         grads[node] = np.nan
         g, w0, w1 = before["grad"][node], before["data"][node], after["data"][node]
-        title = (f"{names[node]} ← {names[node]} − η × ∂L/∂{names[node]} = {number_text(w0)} − {lr:g} × "
-                 f"{number_text(g)} = {number_text(w1)}")
+        title = (f"{names[node]} ← {names[node]} − η × ∂{loss}/∂{names[node]} = {number_text(w0)} − {lr:g} × "
+                 f"{_operand(g)} = {number_text(w1)}")
         views.append(View(values, grads, empty.copy(), empty.copy(), active_nodes=(node,), tone="update",
                           title=title, label=f"update · {i} of {len(params)}",
                           changed=tuple(params[:i])))
@@ -291,6 +325,7 @@ BELOW_PX = 2 * TEXT_PX + 10     # value and gradient under a node
 ABOVE_PX = TEXT_PX + 8          # a name over a node
 NODE_PX = (30, 46)              # smallest and largest node diameter
 MIN_HEIGHT_PX = 560
+DENSE_COLUMN_PX = 105
 
 
 def _shape(record: dict) -> tuple[int, int]:
@@ -327,7 +362,10 @@ def _geometry(record: dict, height: int) -> dict:
     spare = (plot_h - (y_top - y_bottom) * unit - size - BELOW_PX - ABOVE_PX) / unit / 2
     top = y_top + (size / 2 + ABOVE_PX) / unit + max(spare, 0)
     bottom = y_bottom - (size / 2 + BELOW_PX) / unit - max(spare, 0)
-    return {"x": x, "y": y, "size": size, "xrange": [-0.5, layers - 0.5], "yrange": [bottom, top]}
+    # Columns narrower than this leave no room to write on every edge: only the active one is.
+    dense = PLOT_WIDTH_PX / layers < DENSE_COLUMN_PX
+    return {"x": x, "y": y, "size": size, "xrange": [-0.5, layers - 0.5], "yrange": [bottom, top],
+            "dense": dense}
 
 
 def _edge_xy(g: dict, child, parent, edges) -> tuple[list, list]:
@@ -362,9 +400,9 @@ def _node_marker(record: dict, g: dict, view: View) -> dict:
     border = [BORDER[k] if ok else PENDING_BORDER for k, ok in zip(kinds, known)]
     width = [2.5 if ok else 2.0 for ok in known]
     for v in view.changed:
-        border[v], width[v] = GREEN, 4.0
+        border[v], width[v] = GREEN, 3.5
     for v in view.active_nodes:
-        border[v], width[v] = TONE[view.tone], 5.0
+        border[v], width[v] = TONE[view.tone], 6.0
     size = g["size"]
     return {
         "size": [size if op else size * 0.86 for op in record["ops"]],
@@ -384,7 +422,8 @@ def _below_text(view: View) -> list[str]:
 
 
 def _annotations(g: dict, view: View) -> list[dict]:
-    notes = [dict(text=LEGEND, xref="paper", yref="paper", x=0.0, y=0.0, yshift=-30, xanchor="left",
+    legend = LEGEND.replace("on each edge", "on the active edge") if g["dense"] else LEGEND
+    notes = [dict(text=legend, xref="paper", yref="paper", x=0.0, y=0.0, yshift=-30, xanchor="left",
                   yanchor="bottom", showarrow=False, font=dict(size=14, color=MUTED))]
     radius = g["size"] / 2
     for tail, head in view.arrows:
@@ -411,7 +450,9 @@ def _patch(record: dict, g: dict, view: View) -> dict:
             {"marker": _node_marker(record, g, view),
              "textfont": {"size": NAME_PX, "color": [INK if ok else PENDING_TEXT for ok in known]}},
             {"text": _below_text(view)},
-            {"text": [f"×{number_text(record['local'][k])}" if view.local_on[k] else "" for k in range(m)]},
+            {"text": [f"×{number_text(record['local'][k])}" if view.local_on[k] and (k in view.active_edges
+                                                                                   or not g["dense"]) else ""
+                      for k in range(m)]},
         ],
         "layout": {"title": {"text": view.title}, "annotations": _annotations(g, view)},
     }
@@ -445,8 +486,9 @@ def graph_figure(record: dict, view: View, *, height: int | None = None) -> go.F
     fig.add_trace(go.Scatter(x=g["x"], y=g["y"], mode="markers+text", marker=ghost,
                              textposition="bottom center", textfont=dict(size=TEXT_PX, color=INK),
                              cliponaxis=False, hoverinfo="skip", name="values", **below))  # 4
-    fig.add_trace(go.Scatter(x=g["x"], y=g["y"], mode="markers+text", marker=ghost, text=_tags(record),
-                             textposition="top center", textfont=dict(size=TEXT_PX, color=MUTED),
+    near = dict(size=[0.6 * v for v in nodes["marker"]["size"]], opacity=0)  # a tag hugs its node's corner
+    fig.add_trace(go.Scatter(x=g["x"], y=g["y"], mode="markers+text", marker=near, text=_tags(record),
+                             textposition="top left", textfont=dict(size=TEXT_PX, color=MUTED, shadow=HALO),
                              cliponaxis=False, hoverinfo="skip", name="names"))             # 5
     lx, ly = _label_points(record, g)
     fig.add_trace(go.Scatter(x=lx, y=ly, mode="text", cliponaxis=False, hoverinfo="skip", name="local",

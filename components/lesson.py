@@ -15,6 +15,7 @@ from typing import Sequence
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from components.ids import lesson_id, setting_id
+from components.math_markup import mark_math
 from components.narration import Step
 
 
@@ -102,17 +103,22 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
     ]
 
 
+def _markdown(text: str, class_name: str) -> dcc.Markdown:
+    """Narration Markdown; its formulas are typeset by KaTeX in the browser."""
+    return dcc.Markdown(mark_math(text), className=class_name)
+
+
 def _step_content(lesson: str, index: int, step: Step) -> list:
-    content = [html.H2(step.title), dcc.Markdown(step.body, mathjax=True, className="ls-markdown")]
+    content = [html.H2(step.title), _markdown(step.body, "ls-markdown")]
     if step.question:
         content.append(html.Details(
             [html.Summary([html.Strong("Predict: "), step.question]),
-             dcc.Markdown(step.answer, mathjax=True, className="ls-answer")],
+             _markdown(step.answer, "ls-answer")],
             className="ls-question",
         ))
     if step.task:
         content.append(html.Div(
-            [html.Strong("Try it: "), dcc.Markdown(step.task, mathjax=True, className="ls-task-text"),
+            [html.Strong("Try it: "), _markdown(step.task, "ls-task-text"),
              html.Span("✓ done", className="ls-task-check")],
             id=lesson_id("task", lesson, index=index), className="ls-task",
         ))

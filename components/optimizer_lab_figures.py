@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.player import animation, static
-from components.theme import (BLUE, GREEN, GRID, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION,
+from components.theme import (BLUE, FONT_FAMILY, GREEN, GRID, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION,
                               figure_layout)
 
 PARAMETERS = ("slope m", "intercept b")
@@ -39,6 +39,31 @@ def _floor(values) -> np.ndarray:
     return np.maximum(np.asarray(values, dtype=float), LOSS_FLOOR)
 
 
+def _top_legend(y: float = 1.02) -> dict:
+    """A horizontal legend above the plot area (below the title), clear of axis titles."""
+    return dict(orientation="h", x=0, xanchor="left", y=y, yanchor="bottom")
+
+
+def log_axis(*series) -> dict:
+    """A log axis: labels at powers of ten when the values span decades, else at 1, 2, 5."""
+    values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in series]) if series else np.ones(1)
+    values = values[np.isfinite(values) & (values > 0)]
+    span = np.log10(values.max() / values.min()) if values.size else 0.0
+    return dict(type="log", exponentformat="power", dtick=int(np.ceil(span / 4)) if span >= 1.5 else "D2")
+
+
+def factor_axis_layout(values) -> dict:
+    """A log axis for a factor (a learning-rate multiple), ticks at powers of two, written plainly."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    low, high = (values.min(), values.max()) if values.size else (1.0, 1.0)
+    k0, k1 = int(np.floor(np.log2(min(low, 1.0)))), int(np.ceil(np.log2(max(high, 1.0))))
+    step = max(1, int(np.ceil((k1 - k0) / 5)))
+    ticks = [2.0**k for k in range(k0, k1 + 1, step)]
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
+                range=[np.log10(min(low, 1.0)) - 0.1, np.log10(max(high, 1.0)) + 0.1])
+
+
 def _marker_line(frame_x, **line) -> list[dict]:
     return [dict(type="line", xref="x", yref="paper", x0=float(frame_x), x1=float(frame_x), y0=0, y1=1,
                  line=dict(color=MUTED, width=1.5, dash="dot"), **line)]
@@ -57,8 +82,8 @@ def line_figure(x, y, lines, labels: list[str], *, title: str = "Data and the li
     fig = go.Figure(layout=figure_layout(
         title, xaxis=dict(title="x", zeroline=False),
         yaxis=dict(title="y", range=[y.min() - 0.6 * span, y.max() + 0.6 * span]),
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
-        margin=dict(l=60, r=20, t=90, b=52),
+        legend=dict(orientation="v", x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)"),
+        margin=dict(l=60, r=20, t=60, b=52),
     ))
     fig.add_trace(go.Scatter(x=_points(x), y=_points(y), mode="markers", name="data",
                              marker=dict(size=9, color=SKY, line=dict(width=1, color="white"))))
@@ -76,22 +101,26 @@ def line_figure(x, y, lines, labels: list[str], *, title: str = "Data and the li
 
 
 def surface_figure(ms, bs, Z, paths: list[dict], minimum, labels: list[str], *,
-                   title: str = "Loss over (m, b)", arrows=None, n_frames: int | None = None) -> dict:
+                   title: str = "Loss over (m, b)", arrows=None, n_frames: int | None = None,
+                   path_legend: bool | None = None) -> dict:
     """Contours of log10(loss) over the (m, b) plane, paths and a moving marker per path.
 
     ms (a,), bs (b,), Z (b, a) losses; paths: dicts with name, color, points
     (k, 2) (the whole path, drawn faintly) and at (F, 2) (the marker per
     frame), optional dash; minimum (2,): the best [m, b]; arrows: None or
-    (F, 2, 2), a segment [from, to] per frame (the current update).
+    (F, 2, 2), a segment [from, to] per frame (the current update);
+    path_legend: name the paths in the legend (default: only a single path;
+    several paths share their colors with a neighbouring figure's legend).
     """
+    if path_legend is None:
+        path_legend = len(paths) == 1
     Z = np.log10(np.maximum(np.asarray(Z, dtype=float), 1e-12))
     finite = Z[np.isfinite(Z)]
     zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     fig = go.Figure(layout=figure_layout(
         title, xaxis=dict(title="slope m", range=[float(ms[0]), float(ms[-1])], showgrid=False, zeroline=False),
         yaxis=dict(title="intercept b", range=[float(bs[0]), float(bs[-1])], showgrid=False, zeroline=False),
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
-        margin=dict(l=64, r=20, t=90, b=52),
+        legend=_top_legend(1.0), margin=dict(l=64, r=20, t=90, b=52),
     ))
     fig.add_trace(go.Contour(
         x=_points(ms), y=_points(bs), z=_points(Z, 4), colorscale=SURFACE_SCALE, showscale=False,
@@ -100,21 +129,25 @@ def surface_figure(ms, bs, Z, paths: list[dict], minimum, labels: list[str], *,
     fig.add_trace(go.Scatter(x=[float(minimum[0])], y=[float(minimum[1])], mode="markers", name="lowest loss",
                              marker=dict(symbol="star", size=18, color=INK, line=dict(width=1, color="white"))))
     marker_traces = []
+    view = np.array([[ms[0], bs[0]], [ms[-1], bs[-1]]], dtype=float)
     for path in paths:
-        points = np.asarray(path["points"], dtype=float)
+        points = _until_far_outside(np.asarray(path["points"], dtype=float), view)
         fig.add_trace(go.Scatter(x=_points(points[:, 0]), y=_points(points[:, 1]), mode="lines",
-                                 line=dict(color=path["color"], width=2.5, dash=path.get("dash", "solid")),
-                                 opacity=0.55, name=path["name"], legendgroup=path["name"], showlegend=False,
+                                 line=dict(color=path["color"], width=2.5 if len(paths) <= 2 else 1.5,
+                                           dash=path.get("dash", "solid")),
+                                 opacity=0.55 if len(paths) <= 2 else 0.4, name=path["name"], legendgroup=path["name"], showlegend=False,
                                  hoverinfo="skip"))
         at = np.asarray(path["at"], dtype=float)
         fig.add_trace(go.Scatter(x=[float(at[0, 0])], y=[float(at[0, 1])], mode="markers", name=path["name"],
-                                 legendgroup=path["name"],
+                                 legendgroup=path["name"], showlegend=path_legend,
                                  marker=dict(size=13, color=path["color"], line=dict(width=2, color="white"))))
         marker_traces.append((len(fig.data) - 1, at))
     arrow_trace = None
     if arrows is not None:
         arrows = np.asarray(arrows, dtype=float)
-        fig.add_trace(go.Scatter(x=_points(arrows[0, :, 0]), y=_points(arrows[0, :, 1]), mode="lines+markers",
+        moves = bool(np.any(arrows[0, 0] != arrows[0, 1]))
+        fig.add_trace(go.Scatter(x=_points(arrows[0, :, 0]) if moves else [],
+                                 y=_points(arrows[0, :, 1]) if moves else [], mode="lines+markers",
                                  name="this update Δθ", line=dict(color=VERMILION, width=5),
                                  marker=dict(size=[0, 14], symbol="arrow", angleref="previous",
                                              color=VERMILION)))
@@ -130,7 +163,8 @@ def surface_figure(ms, bs, Z, paths: list[dict], minimum, labels: list[str], *,
         if arrow_trace is not None:
             k = min(f, len(arrows) - 1)
             traces.append(arrow_trace)
-            data.append({"x": _points(arrows[k, :, 0]), "y": _points(arrows[k, :, 1])})
+            moves = bool(np.any(arrows[k, 0] != arrows[k, 1]))
+            data.append({"x": _points(arrows[k, :, 0]) if moves else [], "y": _points(arrows[k, :, 1]) if moves else []})
         frames.append({"traces": traces, "data": data})
     return animation(fig, frames, labels=labels)
 
@@ -145,14 +179,13 @@ def curves_figure(epochs, loss, params, frames, labels: list[str], *,
     epochs, loss, params = np.asarray(epochs), np.asarray(loss, float), np.asarray(params, float)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         subplot_titles=(loss_title, "Parameters"))
-    fig.update_layout(**figure_layout("", legend=dict(orientation="h", x=0, y=-0.2),
-                                      margin=dict(l=64, r=20, t=40, b=60)))
+    fig.update_layout(**figure_layout("", legend=_top_legend(1.1), margin=dict(l=64, r=20, t=70, b=52)))
     fig.add_trace(go.Scatter(x=epochs, y=_points(loss), name="loss", line=dict(color=ORANGE, width=3.5)), 1, 1)
     for i, (name, color) in enumerate(zip(PARAMETERS, (BLUE, GREEN))):
         fig.add_trace(go.Scatter(x=epochs, y=_points(params[:, i]), name=name, line=dict(color=color, width=3)), 2, 1)
     fig.add_trace(go.Scatter(x=[int(frames[0])], y=[float(loss[frames[0]])], mode="markers", showlegend=False,
                              marker=dict(size=13, color=ORANGE, line=dict(width=2, color="white"))), 1, 1)
-    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(**log_axis(loss), row=1, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     marker = len(fig.data) - 1
     out = [{"traces": [marker], "data": [{"x": [int(e)], "y": [float(loss[e])]}],
@@ -161,15 +194,16 @@ def curves_figure(epochs, loss, params, frames, labels: list[str], *,
 
 
 def loss_curves_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: str,
-                       yaxis_title: str = "loss above the best line's") -> dict:
+                       yaxis_title: str = "loss above the best line's", legend_outside: bool = False) -> dict:
     """One log-scale panel of loss curves, a marker per run at the frame's epoch.
 
     runs: dicts with name, color, loss (E+1,) (nan after a divergence), optional dash.
     """
     epochs = np.asarray(epochs)
     fig = go.Figure(layout=figure_layout(
-        title, xaxis=dict(title="epoch"), yaxis=dict(title=yaxis_title, type="log", exponentformat="power"),
-        legend=dict(orientation="v", x=1.0, xanchor="right", y=1.0),
+        title, xaxis=dict(title="epoch"), yaxis=dict(title=yaxis_title, **log_axis(*[_floor(r["loss"]) for r in runs])),
+        legend=dict(orientation="v", x=1.02 if legend_outside else 1.0, xanchor="left" if legend_outside else "right",
+                    y=1.0),
         margin=dict(l=70, r=20, t=56, b=52)))
     markers = []
     for run in runs:
@@ -190,6 +224,30 @@ def loss_curves_figure(epochs, runs: list[dict], frames, labels: list[str], *, t
             data.append({"x": [int(e)] if np.isfinite(value) else [], "y": [float(value)] if np.isfinite(value) else []})
         out.append({"traces": [i for i, _ in markers], "data": data, "layout": {"shapes": _marker_line(e)}})
     return animation(fig, out, labels=labels)
+
+
+def ranking_figure(names: list[str], colors: list[str], values, frames, labels: list[str], *, title: str,
+                   axis_title: str = "loss above the best line's") -> dict:
+    """Horizontal bars, one per run, of a value per epoch on a log axis; the bars
+    grow or shrink frame by frame. Runs are listed best (lowest at the end) first.
+
+    values: (R, E+1) per run and epoch (nan after a divergence); frames (F,) epochs.
+    """
+    values = _floor(values)
+    final = np.where(np.isfinite(values[:, -1]), values[:, -1], np.inf)
+    order = np.argsort(final, kind="stable")
+    ys = [names[i] for i in order]
+    axis = log_axis(values[np.isfinite(values)])
+
+    def at(e) -> list:
+        return _points(values[order, min(int(e), values.shape[1] - 1)])
+
+    fig = go.Figure(layout=figure_layout(
+        title, xaxis=dict(title=axis_title, **axis), showlegend=False,
+        yaxis=dict(autorange="reversed", automargin=True), margin=dict(l=20, r=20, t=56, b=52)))
+    fig.add_trace(go.Bar(x=at(frames[0]), y=ys, orientation="h", marker=dict(color=[colors[i] for i in order]),
+                         hovertemplate="%{y}: %{x:.3g}<extra></extra>"))
+    return animation(fig, [{"traces": [0], "data": [{"x": at(e)}]} for e in frames], labels=labels)
 
 
 # --------------------------------------------------------------------------
@@ -222,20 +280,21 @@ def algorithm_figure(lines: list[list[str]], values: list[list[list]], titles: l
 
     def cells(f: int) -> dict:
         rows = values[f]
+        mono = "'DejaVu Sans Mono', Menlo, Consolas, monospace"
         return dict(values=[lines[f], [_number(r[0]) for r in rows], [_number(r[1]) for r in rows]],
-                    align=["left", "right", "right"], height=34,
-                    font=dict(size=[16, 16, 16], color=INK, family="'DejaVu Sans Mono', Menlo, Consolas, monospace"),
+                    align=["left", "right", "right"], height=33,
+                    font=dict(size=16, color=INK, family=[FONT_FAMILY, mono, mono]),
                     fill_color=[["#ffffff", "#f8fafc"] * (len(rows) // 2 + 1)], line_color=GRID)
 
     fig = go.Figure(layout=figure_layout(titles[0], margin=dict(l=10, r=10, t=60, b=10)))
-    fig.add_trace(go.Table(header=header, cells=cells(0), columnwidth=[2.3, 1, 1]))
+    fig.add_trace(go.Table(header=header, cells=cells(0), columnwidth=[1.7, 1, 1]))
     frames = [{"traces": [0], "data": [{"cells": cells(f)}], "layout": {"title": {"text": titles[f]}}}
               for f in range(len(values))]
     return animation(fig, frames, labels=labels)
 
 
 def internals_figure(t, top: list[dict], bottom: list[dict], frames, labels: list[str], *,
-                     top_title: str, bottom_title: str = "the update Δθ") -> dict:
+                     top_title: str, bottom_title: str = "the update Δθ", title: str = "") -> dict:
     """Per-step internals for both parameters: 2 x 2 panels (rows: top/bottom
     quantities, columns: m and b), a dotted line at the frame's step.
 
@@ -246,8 +305,8 @@ def internals_figure(t, top: list[dict], bottom: list[dict], frames, labels: lis
     fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.16, horizontal_spacing=0.1,
                         subplot_titles=[f"{top_title} — {PARAMETERS[0]}", f"{top_title} — {PARAMETERS[1]}",
                                         f"{bottom_title} — {PARAMETERS[0]}", f"{bottom_title} — {PARAMETERS[1]}"])
-    fig.update_layout(**figure_layout("", legend=dict(orientation="h", x=0, y=-0.18),
-                                      margin=dict(l=64, r=20, t=40, b=70)))
+    fig.update_layout(**figure_layout(title, legend=_top_legend(1.08), margin=dict(l=64, r=20, t=120, b=52)))
+    fig.update_layout(title=dict(y=0.985, yanchor="top"))
     for row, group in ((1, top), (2, bottom)):
         for col in (1, 2):
             for item in group:
@@ -281,8 +340,8 @@ def sizes_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         subplot_titles=("Size of each epoch's change ‖Δθ‖₂",
                                         "Angle between consecutive epoch changes"))
-    fig.update_layout(**figure_layout(title, legend=dict(orientation="h", x=0, y=-0.2),
-                                      margin=dict(l=64, r=20, t=86, b=60)))
+    fig.update_layout(**figure_layout(title, legend=_top_legend(1.1), margin=dict(l=64, r=20, t=120, b=52)))
+    fig.update_layout(title=dict(y=0.985, yanchor="top"))
     for run in runs:
         fig.add_trace(go.Scatter(x=epochs, y=_points(np.maximum(run["norm"], 1e-12)), name=run["name"],
                                  legendgroup=run["name"], mode="lines",
@@ -292,7 +351,7 @@ def sizes_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: 
                                  name=run["name"], legendgroup=run["name"], showlegend=False,
                                  mode="lines+markers", marker=dict(size=5),
                                  line=dict(color=run["color"], width=2, dash=run.get("dash", "solid"))), 2, 1)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(**log_axis(*[np.maximum(r["norm"], 1e-12) for r in runs]), row=1, col=1)
     fig.update_yaxes(title_text="degrees", range=[0, 180], tickvals=[0, 45, 90, 135, 180], row=2, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     guides = [dict(type="line", xref="x2 domain", yref="y2", x0=0, x1=1, y0=90, y1=90,
@@ -314,7 +373,7 @@ def sizes_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: 
 
 
 def rule_figure(epochs, runs: list[dict], factor, frames, labels: list[str], *, factor_title: str,
-                factor_axis: str) -> dict:
+                factor_label: str) -> dict:
     """Top: loss above the best line's (log) with and without the rule; bottom:
     the rule's factor per epoch (log2 axis). runs: dicts with name, color, loss (E+1,)."""
     epochs = np.asarray(epochs)
@@ -326,10 +385,10 @@ def rule_figure(epochs, runs: list[dict], factor, frames, labels: list[str], *, 
         fig.add_trace(go.Scatter(x=epochs, y=_points(_floor(run["loss"])), name=run["name"], mode="lines",
                                  line=dict(color=run["color"], width=3.5, dash=run.get("dash", "solid"))), 1, 1)
     factor = np.asarray(factor, dtype=float)
-    fig.add_trace(go.Scatter(x=epochs[1:len(factor) + 1], y=_points(factor), name=factor_axis, mode="lines",
+    fig.add_trace(go.Scatter(x=epochs[1:len(factor) + 1], y=_points(factor), name=factor_label, mode="lines",
                              line=dict(color=PURPLE, width=3, shape="hv"), showlegend=False), 2, 1)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
-    fig.update_yaxes(type="log", title_text=factor_axis, row=2, col=1)
+    fig.update_yaxes(**log_axis(*[_floor(r["loss"]) for r in runs]), row=1, col=1)
+    fig.update_yaxes(**factor_axis_layout(factor), title_text=factor_label, row=2, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
 
     def shapes(e) -> list[dict]:
@@ -354,8 +413,8 @@ def compare_figure(epochs, excess, names: list[str], colors: list[str], target: 
     rules = list(range(1, len(names)))
     fig = make_subplots(rows=1, cols=max(len(rules), 1), shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[names[v] for v in rules] or [names[0]])
-    fig.update_layout(**figure_layout(title, legend=dict(orientation="h", x=0, y=-0.22),
-                                      margin=dict(l=70, r=20, t=90, b=70)))
+    fig.update_layout(**figure_layout(title, legend=_top_legend(1.12), margin=dict(l=70, r=20, t=120, b=52)))
+    fig.update_layout(title=dict(y=0.985, yanchor="top"))
     for col, v in enumerate(rules or [0], start=1):
         for variant, color, show in ((0, MUTED, col == 1), (v, colors[v], True)):
             if variant == v and v == 0:
@@ -374,9 +433,10 @@ def compare_figure(epochs, excess, names: list[str], colors: list[str], target: 
                                      legendgroup=name, showlegend=show, line=dict(color=color, width=3.5)), 1, col)
         fig.add_hline(y=target, line=dict(color=INK, width=1.5, dash="dash"), row=1, col=col)
         fig.update_xaxes(title_text="epoch", row=1, col=col)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1, title_text="loss above the best line's")
+    axis = log_axis(_floor(excess))
+    fig.update_yaxes(**axis, row=1, col=1, title_text="loss above the best line's")
     for c in range(2, len(rules) + 1):
-        fig.update_yaxes(type="log", row=1, col=c)
+        fig.update_yaxes(**axis, row=1, col=c)
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=16)
     return static(fig)
@@ -414,6 +474,14 @@ def targets_figure(epochs_to, names: list[str], colors: list[str], epochs: int, 
     fig.add_annotation(text="not reached", x=never, y=-0.6, yref="y", showarrow=False,
                        font=dict(size=14, color=MUTED))
     return static(fig)
+
+
+def _until_far_outside(points: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """The path up to and including its first point outside the view grown by half
+    its size on every side (a diverging path is drawn only as it leaves)."""
+    size = view[1] - view[0]
+    outside = np.any((points < view[0] - 0.5 * size) | (points > view[1] + 0.5 * size), axis=1)
+    return points[:int(np.argmax(outside)) + 1] if outside.any() else points
 
 
 def _alpha(hex_color: str, alpha: float) -> str:

@@ -16,6 +16,19 @@ from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callb
 #: {"lessons": {path: {"seen": [step, ...], "tasks": [step, ...], "step": int}},
 #:  "last": {"path": str, "step": int}}
 TOUR_STORE = "tour-progress"
+#: Where a background job (a long training run) shows its progress. It lives
+#: in the site shell, not the lesson: a job may finish after the visitor has
+#: left the page, and Dash then still sets these.
+JOB_STATUS, JOB_TEXT, JOB_BAR = "job-status", "job-status-text", "job-status-bar"
+
+
+def job_status_outputs() -> dict:
+    """`progress`, `progress_default` and `running` for a background callback."""
+    return dict(
+        progress=[Output(JOB_TEXT, "children"), Output(JOB_BAR, "value")],
+        progress_default=["Preparing the runs…", "0"],
+        running=[(Output(JOB_STATUS, "className"), "site-job is-running", "site-job")],
+    )
 
 
 def lessons() -> list[dict]:
@@ -49,6 +62,9 @@ def site_layout() -> html.Div:
                 className="site-header",
             ),
             html.Main(dash.page_container, className="site-main"),
+            html.Div([html.Span("Preparing the runs…", id=JOB_TEXT),
+                      html.Progress(id=JOB_BAR, max="1", value="0")],
+                     id=JOB_STATUS, className="site-job", role="status"),
             html.Footer(
                 "Learnscape — every figure here is computed by a small numpy model, live.",
                 className="site-footer",

@@ -18,7 +18,7 @@ from dash import Input, Output, State, ctx, dash_table, dcc, html
 
 from app.cache import memoize
 from app.ml import autograd, expression, optim
-from app.ml.datasets import SONGS_UNLEARNABLE
+from app.ml.datasets import SONG_FEATURES, SONGS_UNLEARNABLE
 from app.ml.perceptron import Perceptron
 from components import graph_figures as figures
 from components.ids import lesson_id, player_id, setting_id
@@ -36,7 +36,6 @@ STEPS = load_steps(Path(__file__).with_suffix(".md"))
 SONG_TITLE, *SONG_X, SONG_Y = SONGS_UNLEARNABLE[0]
 SONG_W = tuple(round(float(w), 4) for w in Perceptron(n_features=3).init(0)["w"])
 SONG_B, SONG_LR = 0.0, 1.0
-FEATURE_NAMES = ("modern", "sad", "piano")
 
 # The 2-2-1 network of the "used twice" step: the song's modern and sad features
 # feed both hidden neurons. Weights chosen by hand for readable numbers.
@@ -60,7 +59,7 @@ _PAIR = r"[A-Za-z][A-Za-z0-9_]{0,31}=" + _NUMBER
 
 SCHEMA = Schema((
     Setting("graph", "Graph", "choice", "song", choices=("song", "expression")),
-    *[Setting(f"x{i + 1}", f"x{i + 1} ({FEATURE_NAMES[i]})", "float", float(SONG_X[i]),
+    *[Setting(f"x{i + 1}", f"x{i + 1} ({SONG_FEATURES[i]})", "float", float(SONG_X[i]),
               low=-WEIGHT_LIMIT, high=WEIGHT_LIMIT) for i in range(3)],
     *[Setting(f"w{i + 1}", f"w{i + 1}", "float", SONG_W[i], low=-WEIGHT_LIMIT, high=WEIGHT_LIMIT)
       for i in range(3)],
@@ -182,8 +181,7 @@ def encode_variables(values: dict[str, float]) -> str:
 
 
 def _short(value: float) -> str:
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    return repr(float(value)).removesuffix(".0")
 
 
 @memoize()
@@ -200,7 +198,7 @@ def expression_run(text: str, variables: str) -> dict:
     given = decode_variables(variables)
     root, leaves = expression.evaluate(tree, {n: given.get(n, DEFAULT_VALUE) for n in names})
     root.backward()
-    if not root.label or root.op:
+    if root.op:  # an operation at the root has no name of its own
         root.label = "f"
     run = {"names": list(names), "values": [leaves[n].data for n in names],
            "grads": [leaves[n].grad for n in names], "result": root.data, "record": None, "too_big": ""}
@@ -227,40 +225,40 @@ def layout(**query) -> html.Div:
     hidden = SCHEMA.hidden(query)
     free = STEPS[step].figure == "free"
     stage = [
+        _free_panel(values, hidden, free),  # first: in free play the controls lead
         step_player(LESSON, label="frame"),
         animated_graph(LESSON, "graph", height=figures.MIN_HEIGHT_PX, className="cg-graph"),
         html.Div(id=lesson_id("panel", LESSON), className="ls-panel ls-hidden"),
-        _free_panel(values, hidden, free),
     ]
     return lesson_shell(LESSON, STEPS, stage, step=step, notices=notices + step_notices,
                         defaults=SCHEMA.defaults())
 
 
 def _text_input(name: str, value, **extra) -> dcc.Input:
-    return dcc.Input(id=setting_id(LESSON, name), type="text", value=str(value), debounce=True, **extra)
+    shown = _short(value) if isinstance(value, float) else str(value)
+    return dcc.Input(id=setting_id(LESSON, name), type="text", value=shown, debounce=True, **extra)
 
 
 def _free_panel(values: dict, hidden: set, visible: bool) -> html.Div:
     song = values["graph"] == "song"
-    song_controls = [
-        setting_control(LESSON, name, SCHEMA.settings[SCHEMA.names.index(name)].label,
-                        _text_input(name, values[name]), hidden=name in hidden, help_text=help_text)
-        for name, help_text in (
-            ("x1", "feature"), ("x2", "feature"), ("x3", "feature"),
-            ("w1", f"−{WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}"), ("w2", f"−{WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}"),
-            ("w3", f"−{WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}"), ("b", f"−{WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}"),
-            ("y", "1 = liked, 0 = disliked"), ("lr", "0.001 to 10"))
-    ]
+    labels = {s.name: s.label for s in SCHEMA.settings}
+    song_controls = [setting_control(LESSON, name, labels[name], _text_input(name, values[name]),
+                                     hidden=name in hidden) for name in SONG_SETTINGS]
+    limits = (f"Features, weights and bias from −{WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}; label y from 0 "
+              "(disliked) to 1 (liked); learning rate η from 0.001 to 10. Press Enter to redraw.")
     return html.Div(
         [
-            html.H3("Free play"),
-            html.Div(setting_control(LESSON, "graph", "Graph", dcc.Dropdown(
-                id=setting_id(LESSON, "graph"), clearable=False, searchable=False, value=values["graph"],
-                options=[{"label": "The song perceptron", "value": "song"},
-                         {"label": "Your own expression", "value": "expression"}]),
-                hidden="graph" in hidden), className="cg-graph-choice"),
-            html.Div(song_controls, id=lesson_id("song-controls", LESSON),
-                     className="ls-controls" if song else "ls-controls ls-hidden"),
+            html.Div([
+                html.H3("Your graph"),
+                html.Div(setting_control(LESSON, "graph", "Graph", dcc.Dropdown(
+                    id=setting_id(LESSON, "graph"), clearable=False, searchable=False, value=values["graph"],
+                    options=[{"label": "The song perceptron", "value": "song"},
+                             {"label": "Your own expression", "value": "expression"}]),
+                    hidden="graph" in hidden), className="cg-graph-choice"),
+            ], className="cg-free-head"),
+            html.Div([html.Div(song_controls, className="ls-controls cg-song-controls"),
+                      html.Small(limits, className="ls-control-help")],
+                     id=lesson_id("song-controls", LESSON), className="" if song else "ls-hidden"),
             html.Div(
                 [
                     setting_control(LESSON, "expr", "Expression", _text_input(
@@ -273,7 +271,7 @@ def _free_panel(values: dict, hidden: set, visible: bool) -> html.Div:
                         [
                             html.Label("Values of the variables", className="ls-control-label"),
                             dash_table.DataTable(
-                                id=lesson_id("variables", LESSON), data=_variable_rows(values),
+                                id=lesson_id("variables", LESSON), data=_variable_rows(values) or [],
                                 columns=[{"name": "variable", "id": "name", "editable": False},
                                          {"name": "value", "id": "value", "type": "numeric", "editable": True}],
                                 editable=True, style_table={"maxWidth": "360px"},
@@ -294,12 +292,13 @@ def _free_panel(values: dict, hidden: set, visible: bool) -> html.Div:
     )
 
 
-def _variable_rows(values: dict) -> list[dict]:
-    """A row (name, value) for each variable of the expression; none if it does not parse."""
+def _variable_rows(values: dict) -> list[dict] | None:
+    """A row {name, value} for each variable of the expression (its value from
+    values["vars"], else DEFAULT_VALUE); None if the expression does not parse."""
     try:
         names = expression.variable_names(expression.parse(values["expr"]))
     except ValueError:
-        return []
+        return None
     try:
         given = decode_variables(values["vars"])
     except ValueError:
@@ -344,9 +343,11 @@ def show_step(step, *raw):
         payload, panel = _narrated(figure)
     height = payload["figure"]["layout"].get("height", figures.MIN_HEIGHT_PX)
     shown, hidden = "ls-panel", "ls-panel ls-hidden"
-    return (payload, {"height": f"{height}px"}, panel, shown if panel else hidden,
+    # The graph's geometry is laid out for this height; the variable keeps it in presenter mode.
+    style = {"height": f"{height}px", "--cg-height": f"{height}px"}
+    return (payload, style, panel, shown if panel else hidden,
             shown if figure == "free" else hidden,
-            "ls-controls" if song else "ls-controls ls-hidden",
+            "" if song else "ls-hidden",
             "cg-expression-controls" + (" ls-hidden" if song else ""),
             message, message_class,
             [html.P(n) for n in notices], "ls-notices" if notices else "ls-notices is-empty")
@@ -407,29 +408,22 @@ def _free_song(values: dict, notices: list) -> tuple[dict, list]:
 
 
 def _free_expression(values: dict, raw_text, notices: list) -> tuple[dict, list, list]:
-    """Payload, panel and the expression's error message (empty if none)."""
-    if isinstance(raw_text, str) and raw_text.strip() and raw_text.strip() != values["expr"]:
-        # The link or field held text the settings refused: say what the parser makes of it.
+    """Payload, panel and the message about the expression (empty if none)."""
+    message = []
+    if isinstance(raw_text, str) and raw_text.strip() not in ("", values["expr"]):
+        # The settings refused the text and use the default (a notice says so);
+        # say here what the parser makes of it.
         try:
             expression.parse(raw_text)
         except ValueError as error:
-            return (_payload_for(values["expr"], values["vars"], notices)[0], [],
-                    _expression_error(raw_text, error))
+            message = _expression_error(raw_text, error, "Not accepted: ")
     try:
         run = expression_run(values["expr"], values["vars"])
     except ValueError as error:
         return (_message_figure("Fix the expression to see its graph"), [],
-                _expression_error(values["expr"], error))
+                _expression_error(values["expr"], error, "Not drawn: "))
     payload, panel = _expression_payload(run)
-    return payload, panel, []
-
-
-def _payload_for(text: str, variables: str, notices: list) -> tuple[dict, list]:
-    try:
-        return _expression_payload(expression_run(text, variables))
-    except ValueError as error:
-        notices.append(f"Cannot draw “{text[:40]}”: {error}.")
-        return _message_figure("Fix the expression to see its graph"), []
+    return payload, panel, message
 
 
 def _expression_payload(run: dict) -> tuple[dict, list]:
@@ -442,10 +436,10 @@ def _expression_payload(run: dict) -> tuple[dict, list]:
     return payload, _values_panel(run)
 
 
-def _expression_error(text: str, error: ValueError) -> list:
+def _expression_error(text: str, error: ValueError, lead: str) -> list:
     """The parser's message, and where it points in the text (a caret under the column)."""
     column = getattr(error, "column", None)
-    parts = [html.Strong("Not drawn: "), str(error)]
+    parts = [html.Strong(lead), str(error)]
     if column is not None and len(text) <= 120:
         parts.append(html.Pre(f"{text}\n{' ' * (column - 1)}^", className="cg-caret"))
     return parts
@@ -507,7 +501,7 @@ def _shared_panel(record: dict) -> list:
     t = figures.number_text
     names = figures.node_names(record)
     rows = []
-    for label, feature in (("x1", "modern"), ("x2", "sad")):
+    for label, feature in zip(("x1", "x2"), SONG_FEATURES):
         i = _node(record, label)
         uses = [k for k, c in enumerate(record["child"]) if c == i]
         products = [" × ".join(names[c] for c, p in zip(record["child"], record["parent"])
@@ -525,7 +519,7 @@ def _values_panel(run: dict) -> list:
     t = figures.number_text
     rows = [[name, t(v), t(g)] for name, v, g in zip(run["names"], run["values"], run["grads"])]
     return [
-        html.H3(["f = ", t(run["result"])]),
+        html.H3(f"f = {t(run['result'])}"),
         _table(["variable", "value", "gradient ∂f/∂variable"], rows) if rows
         else html.P("The expression has no variables: nothing to differentiate."),
     ] + ([html.P(f"The graph is not drawn: {run['too_big']}.", className="ls-message is-error")]
@@ -544,25 +538,29 @@ def _values_panel(run: dict) -> list:
 )
 def sync_variables(text, rows, variables):
     """Keep the table's rows to the expression's variables, and the link's `vars` to the table."""
-    hidden = "ls-message ls-hidden"
     if ctx.triggered_id == setting_id(LESSON, "expr"):
-        values, _ = SCHEMA.clean({"expr": text, "vars": variables})
-        try:
-            names = expression.variable_names(expression.parse(values["expr"]))
-        except ValueError:  # show_step says why; the table keeps its values meanwhile
-            return dash.no_update, dash.no_update, "", hidden
-        try:
-            given = decode_variables(values["vars"])
-        except ValueError:
-            given = {}
-        table = {n: given.get(n, DEFAULT_VALUE) for n in names}
-        new_rows = [{"name": n, "value": v} for n, v in table.items()]
-        return new_rows, encode_variables(table) or dash.no_update, "", hidden
+        return variables_for_expression(text, variables)
+    return variables_from_table(rows)
+
+
+def variables_for_expression(text, variables) -> tuple:
+    """(rows, vars, message, class) after the expression changed: a row per variable.
+    Text that does not parse changes nothing (the step's callback says why)."""
+    values, _ = SCHEMA.clean({"expr": text, "vars": variables})
+    rows = _variable_rows(values)
+    if rows is None:
+        return dash.no_update, dash.no_update, "", "ls-message ls-hidden"
+    text = encode_variables({r["name"]: r["value"] for r in rows})
+    return rows, text or dash.no_update, "", "ls-message ls-hidden"
+
+
+def variables_from_table(rows) -> tuple:
+    """(rows, vars, message, class) after the visitor edited the table."""
     try:
         table = _rows_to_values(rows)
     except ValueError as error:
         return dash.no_update, dash.no_update, f"Not used: {error}.", "ls-message is-error"
-    return dash.no_update, encode_variables(table) or dash.no_update, "", hidden
+    return dash.no_update, encode_variables(table) or dash.no_update, "", "ls-message ls-hidden"
 
 
 def _rows_to_values(rows) -> dict[str, float]:

@@ -31,7 +31,7 @@ from components.lesson import lesson_shell, setting_control
 from components.narration import load_steps
 from components.player import animated_graph, step_player
 from components.settings_schema import Schema, Setting, parse_step
-from components.theme import BLUE, GREEN, MUTED, ORANGE, PALETTE, PURPLE, SKY, VERMILION, YELLOW
+from components.theme import BLUE, GREEN, MUTED, ORANGE, PALETTE, PURPLE, VERMILION
 
 LESSON = "optimizer-lab"
 STEPS = load_steps(Path(__file__).with_suffix(".md"))
@@ -54,6 +54,7 @@ NOISE_MAX = 3.0
 EPOCHS_MAX = 500
 FREE_MAX_STEPS = 5_000              # optimizer steps of one free-play run
 FREE_SEEDS = 10                     # seeds of the free-play comparison
+TASK_EPOCHS = 10                    # free play's task: reach the target within this many epochs
 
 # -- the narrated runs (the narration's numbers are measured on these) -------------------
 FIT = ("sgd", (("lr", 0.05),), 100)
@@ -276,8 +277,9 @@ def case_comparison(case: str) -> dict:
 
 @memoize()
 def race() -> list[dict]:
-    """Every optimizer of optim, full batch from the same start, at its best rate of RACE_RATES
-    (the one with the lowest loss after RACE_EPOCHS epochs)."""
+    """Every optimizer of optim, full batch from the same start, at its best rate of RACE_RATES:
+    the one whose loss above the best line's is lowest on average over the RACE_EPOCHS
+    epochs on a log scale (fast, and staying low, both count)."""
     (x, y), start = problem(0.5, 0)
     _, best_loss = best_line(0.5, 0)
     runs = []
@@ -285,10 +287,11 @@ def race() -> list[dict]:
         best = None
         for lr in RACE_RATES:
             hist = adaptive.run_epochs(LINE, optim.make(name, lr=lr), (x, y), RACE_EPOCHS, 0, params=start)
-            final = hist.loss[-1] if hist.diverged_at is None else np.inf
-            if best is None or final < best[0]:
-                best = (final, lr, hist)
-        final, lr, hist = best
+            score = (float(np.mean(np.log10(np.maximum(hist.loss - best_loss, 1e-12))))
+                     if hist.diverged_at is None else np.inf)
+            if best is None or score < best[0]:
+                best = (score, lr, hist)
+        _, lr, hist = best
         runs.append({"name": f"{spec.label} (η = {lr:g})", "optimizer": name, "lr": lr,
                      "params": hist.params, "excess": hist.loss - best_loss})
     return runs
@@ -308,15 +311,18 @@ def layout(**query) -> html.Div:
     stage = [
         step_player(LESSON, label="epoch"),
         dcc.Loading(
-            [
-                html.Div([graphs["left"], graphs["right"]], className="ls-figures-row"),
-                graphs["wide"],
-                graphs["lower"],
-                _comparison_panel(values, hidden),
-                graphs["cmp"],
-                graphs["targets"],
-            ],
-            type="circle", delay_show=400, className="lab-loading",
+            html.Div(
+                [
+                    html.Div([graphs["left"], graphs["right"]], className="ls-figures-row"),
+                    graphs["wide"],
+                    graphs["lower"],
+                    _comparison_panel(values, hidden),
+                    graphs["cmp"],
+                    graphs["targets"],
+                ],
+                className="lab-stack",
+            ),
+            type="circle", delay_show=400,
         ),
         _settings_panel(values, hidden),
     ]
@@ -507,56 +513,63 @@ def _fit_step(figure: str) -> dict:
 
 
 INSIDE_TEXT = {
-    "adam": ("Adam", ["g ← ∇L(θ)", "m ← β₁·m + (1 − β₁)·g", "v ← β₂·v + (1 − β₂)·g²",
-                      "m̂ ← m / (1 − β₁ᵗ){}", "v̂ ← v / (1 − β₂ᵗ){}", "Δθ ← −α·m̂ / (√v̂ + ε)", "θ ← θ + Δθ"]),
+    "adam": ("Adam", ["g ← ∇L(θ)", "m ← β₁·m + (1 − β₁)·g", "v ← β₂·v + (1 − β₂)·g²", "1 − β₁ᵗ",
+                      "m̂ ← m / (1 − β₁ᵗ)", "1 − β₂ᵗ", "v̂ ← v / (1 − β₂ᵗ)", "Δθ ← −α·m̂ / (√v̂ + ε)",
+                      "θ ← θ + Δθ"]),
     "momentum": ("Momentum", ["g ← ∇L(θ)", "b ← β·b + g   (b₁ = g₁)", "Δθ ← −η·b", "θ ← θ + Δθ"]),
     "rmsprop": ("RMSprop", ["g ← ∇L(θ)", "v ← α·v + (1 − α)·g²", "√v + ε", "Δθ ← −η·g / (√v + ε)",
                             "θ ← θ + Δθ"]),
 }
+INSIDE_SETTINGS = {"adam": "α = {lr:g}, β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸", "momentum": "η = {lr:g}, β = {momentum:g}",
+                   "rmsprop": "η = {lr:g}, α = 0.99, ε = 10⁻⁸"}
+
+
+def inside_tables(kind: str, inside: dict) -> tuple[list, list, list]:
+    """Per frame (0 = before the first step, t = after step t): the lines, their numbers
+    [for m, for b], and a title."""
+    title, lines = INSIDE_TEXT[kind]
+    T = len(inside["t"])
+    blank = ["—", "—"]
+    if kind == "adam":
+        rows = [inside["g"], inside["m"], inside["v"], np.repeat(inside["bias1"][:, None], 2, 1), inside["m_hat"],
+                np.repeat(inside["bias2"][:, None], 2, 1), inside["v_hat"], inside["step"], inside["theta"]]
+        initial = [blank, [0, 0], [0, 0], blank, blank, blank, blank, blank]
+    elif kind == "momentum":
+        rows = [inside["g"], inside["buffer"], inside["step"], inside["theta"]]
+        initial = [blank, [0, 0], blank]
+    else:
+        rows = [inside["g"], inside["v"], inside["rms"], inside["step"], inside["theta"]]
+        initial = [blank, [0, 0], blank, blank]
+    start = list(inside["params"][0])
+    texts = [lines[:-1] + ["θ₀, the start"]] + [lines] * T
+    values = [initial + [start]] + [[list(r[t]) for r in rows] for t in range(T)]
+    titles = [f"{title}, before the first step"] + [f"{title}, step t = {t + 1} of {T}" for t in range(T)]
+    return texts, values, titles
 
 
 def _inside_step(kind: str) -> dict:
     inside = inside_run(kind)
-    name, hyper, steps = INSIDE[kind]
-    h = dict(hyper)
-    title, lines = INSIDE_TEXT[kind]
+    title = INSIDE_TEXT[kind][0]
     T = len(inside["t"])
     theta0 = inside["params"][0]
     if kind == "adam":
-        rows = [inside[k] for k in ("g", "m", "v", "m_hat", "v_hat", "step", "theta")]
-        initial = [["—", "—"], [0, 0], [0, 0], ["—", "—"], ["—", "—"], ["—", "—"], list(theta0)]
-        texts = [[lines[0], lines[1], lines[2], lines[3].format(""), lines[4].format(""), lines[5],
-                  "θ₀ (the start)"]]
-        texts += [[lines[0], lines[1], lines[2], lines[3].format(f"   [1 − β₁ᵗ = {inside['bias1'][t]:.4f}]"),
-                   lines[4].format(f"   [1 − β₂ᵗ = {inside['bias2'][t]:.4f}]"), lines[5], lines[6]]
-                  for t in range(T)]
-        settings = f"α = {h['lr']:g}, β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸"
         top = [{"name": "gradient g", "color": MUTED, "values": inside["g"], "width": 2},
                {"name": "m̂ (average of g)", "color": BLUE, "values": inside["m_hat"]},
                {"name": "√v̂ (typical size of g)", "color": ORANGE, "values": np.sqrt(inside["v_hat"]), "dash": "dash"}]
     elif kind == "momentum":
-        rows = [inside[k] for k in ("g", "buffer", "step", "theta")]
-        initial = [["—", "—"], [0, 0], ["—", "—"], list(theta0)]
-        texts = [[lines[0], lines[1], lines[2], "θ₀ (the start)"]] + [lines] * T
-        settings = f"η = {h['lr']:g}, β = {h['momentum']:g}"
         top = [{"name": "gradient g", "color": MUTED, "values": inside["g"], "width": 2},
                {"name": "buffer b", "color": BLUE, "values": inside["buffer"]}]
     else:
-        rows = [inside[k] for k in ("g", "v", "rms", "step", "theta")]
-        initial = [["—", "—"], [0, 0], ["—", "—"], ["—", "—"], list(theta0)]
-        texts = [[lines[0], lines[1], lines[2], lines[3], "θ₀ (the start)"]] + [lines] * T
-        settings = f"η = {h['lr']:g}, α = 0.99, ε = 10⁻⁸"
         top = [{"name": "gradient g", "color": MUTED, "values": inside["g"], "width": 2},
                {"name": "√v + ε (typical size of g)", "color": ORANGE, "values": inside["rms"], "dash": "dash"}]
-    values = [initial] + [[list(r[t]) for r in rows] for t in range(T)]
-    titles = [f"{title} before the first step ({settings})"] + [f"{title}, step t = {t + 1} of {T}" for t in range(T)]
+    texts, values, titles = inside_tables(kind, inside)
     frames = np.arange(T + 1)
     labels = [f"step {t} · loss above best {max(float(inside['excess'][t]), 0):.3g}" for t in frames]
     arrows = np.array([[theta0, theta0]] + [[inside["params"][t], inside["params"][t + 1]] for t in range(T)])
-    (x, y), _ = problem(0.5, 0)
     window = window_around(0.5, 0, inside["params"])
     grid = surface(0.5, 0, window)
     best, _ = best_line(0.5, 0)
+    settings = INSIDE_SETTINGS[kind].format(**dict(INSIDE[kind][1]))
     return {
         "left": figures.algorithm_figure(texts, values, titles, labels),
         "right": figures.surface_figure(grid["ms"], grid["bs"], grid["Z"],
@@ -565,7 +578,8 @@ def _inside_step(kind: str) -> dict:
                                         best, labels, title=f"{title}'s path over (m, b)", arrows=arrows),
         "wide": figures.internals_figure(inside["t"], top, [{"name": "update Δθ", "color": VERMILION,
                                                               "values": inside["step"]}],
-                                         frames, labels, top_title="gradient units"),
+                                         frames, labels, top_title="gradient units",
+                                         title=f"{title} ({settings}), full batch, step by step"),
     }
 
 
@@ -611,7 +625,7 @@ def _sizes_mlp_step() -> dict:
 
 RULE_FACTOR = {"boost": ("Learning-rate factor (× base rate)", "factor"),
                "careful": ("Learning-rate factor (× base rate)", "factor"),
-               "eve": ("How far along each epoch's change it went (× the change)", "× change")}
+               "eve": ("How far along each epoch it went (× its change)", "× change")}
 
 
 def _rule_pair(rule: str, noise: float, seed: int, optimizer: str, hyper: tuple, epochs: int, batch: int,
@@ -644,7 +658,7 @@ def _rule_payloads(rule: str, without: dict, with_rule: dict, noise: float, seed
                                          "at": at(with_rule)}],
                                        with_rule["best"], labels, title="Paths over (m, b)"),
         "right": figures.rule_figure(np.arange(E + 1), runs, factor, frames, labels, factor_title=title,
-                                     factor_axis=axis),
+                                     factor_label=axis),
     }
 
 
@@ -726,10 +740,14 @@ def _race_step() -> dict:
                                          "points": thin(r["params"], 150), "at": r["params"][frames]}
                                         for r in styled],
                                        best, labels, title="Every optimizer from the same start"),
-        "right": figures.loss_curves_figure(np.arange(RACE_EPOCHS + 1),
-                                            [{"name": r["name"], "color": r["color"], "dash": r["dash"],
-                                              "loss": r["excess"]} for r in styled],
-                                            frames, labels, title="Loss above the best line's"),
+        "right": figures.ranking_figure([r["name"] for r in styled], [r["color"] for r in styled],
+                                        np.array([r["excess"] for r in styled]), frames, labels,
+                                        title="Standing: loss above the best line's"),
+        "wide": figures.loss_curves_figure(np.arange(RACE_EPOCHS + 1),
+                                           [{"name": r["name"], "color": r["color"], "dash": r["dash"],
+                                             "loss": r["excess"]} for r in styled],
+                                           frames, labels, title="Loss above the best line's, epoch by epoch",
+                                           legend_outside=True),
     }
 
 
@@ -784,5 +802,5 @@ def _free_step(values: dict) -> tuple[dict, list, list[str], bool]:
         except ValueError as error:
             notices.append(f"No with/without comparison: {error}.")
     reached = np.isfinite(run["excess"]) & (run["excess"] <= TARGET)
-    achieved = bool(reached[:21].any())
+    achieved = bool(reached[:TASK_EPOCHS + 1].any())
     return payloads, summary, notices, achieved

@@ -283,7 +283,7 @@ def predict_new_song(features, step, *raw):
     run, error = _run_or_message(values, songs)
     if run is None:
         return error, []
-    chosen = set(features or []) & set(SONG_FEATURES)
+    chosen = {f for f in features if isinstance(f, str)} & set(SONG_FEATURES) if isinstance(features, list) else set()
     x = np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES])
     p = float(sigmoid(x @ run["w"][-1] + run["b"][-1]))
     described = ", ".join(f for f in SONG_FEATURES if f in chosen) or "none of the features"
@@ -301,7 +301,7 @@ def predict_new_song(features, step, *raw):
     prevent_initial_call=True,
 )
 def add_song(_clicks, rows):
-    rows = list(rows or [])
+    rows = list(rows) if isinstance(rows, list) else []
     if len(rows) >= MAX_SONGS:
         return dash.no_update
     return rows + [{"song": f"Song {len(rows) + 1}", "modern": 0, "sad": 0, "piano": 0, "likes": 0}]

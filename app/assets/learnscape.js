@@ -256,4 +256,34 @@
     event.preventDefault();
     click(action[0], action[1]);
   });
+
+  /* Formulas: narration writes each as a code span `\(tex\)` or `\[tex\]`
+     (components/math_markup.py); typeset them with KaTeX as they appear. */
+  const FORMULA = /^\\([([])([\s\S]*)\\([)\]])$/;
+  function typeset(root) {
+    if (!window.katex || !root.querySelectorAll) return;
+    root.querySelectorAll(".ls-step code:not(.ls-math)").forEach((el) => {
+      const m = FORMULA.exec(el.textContent.trim());
+      if (!m || (m[1] === "(") !== (m[3] === ")")) return;
+      el.classList.add("ls-math");
+      const display = m[1] === "[";
+      if (display) el.classList.add("ls-math-display");
+      window.katex.render(m[2], el, { displayMode: display, throwOnError: false });
+      // Chrome may break a line between a formula and the comma after it:
+      // keep trailing punctuation inside the (unbreakable) formula element.
+      const next = el.nextSibling;
+      const punct = !display && next && next.nodeType === 3 && /^[.,;:!?)\]]+/.exec(next.data);
+      if (punct) {
+        next.data = next.data.slice(punct[0].length);
+        el.appendChild(document.createTextNode(punct[0]));
+      }
+    });
+  }
+  let typesetPending = false;
+  new MutationObserver(() => {
+    if (typesetPending) return;
+    typesetPending = true;
+    requestAnimationFrame(() => { typesetPending = false; typeset(document.body); });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  ns.learnscape.typeset = typeset;
 })();

@@ -122,7 +122,7 @@
     if (!state.active || !state.auto || !state.steps.length) return;
     const step = state.steps[state.step] || {};
     const seconds = (Number(step.duration) || 12) * state.pace;
-    state.timer = setTimeout(advance, Math.max(seconds * 1000, 200));
+    state.timer = setTimeout(advance, Math.max(seconds * 1000, 50));
   }
 
   function setAuto(on) {
@@ -137,7 +137,7 @@
     const current = document.querySelector(".ls-step.is-current");
     if (!current) return { title: "", text: "" };
     const clone = current.cloneNode(true);
-    clone.querySelectorAll("mjx-container, .MathJax, details, .ls-task, h2").forEach((n) => n.remove());
+    clone.querySelectorAll(".ls-math, details, .ls-task, h2").forEach((n) => n.remove());
     return {
       title: (current.querySelector("h2") || {}).textContent || "",
       text: clone.textContent.replace(/\s+/g, " ").trim(),

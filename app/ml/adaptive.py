@@ -512,9 +512,7 @@ def epochs_to_target(loss: np.ndarray, target) -> np.ndarray:
         raise ValueError("target must be finite")
     with np.errstate(invalid="ignore"):
         reached = loss <= target[..., None]
-    first = np.argmax(reached, axis=-1).astype(float)
-    first[~reached.any(axis=-1)] = np.nan
-    return first
+    return np.where(reached.any(axis=-1), np.argmax(reached, axis=-1), np.nan)
 
 
 # --------------------------------------------------------------------------

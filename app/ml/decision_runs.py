@@ -42,7 +42,7 @@ POINTS_MIN, POINTS_MAX = 4, 2000        # data points, training and test togethe
 WIDTH_MAX = 256                         # neurons per hidden layer
 LAYERS_MAX = HIDDEN_LAYERS_MAX          # hidden layers (0 = logistic regression)
 EPOCHS_MAX = 3000                       # passes over the training points
-STEPS_MAX = 30_000                      # optimizer steps, epochs x batches per epoch
+STEPS_MAX = 10_000                       # optimizer steps, epochs x batches per epoch (about 0.1-0.4 ms each)
 FRAMES_MAX = 120                        # animation frames (recorded epochs) after epoch 0
 RESOLUTION_MIN, RESOLUTION_MAX = 8, 100  # decision-grid cells per axis
 NEURON_RESOLUTION_MAX = 32              # cells per axis of a hidden neuron's map
@@ -50,9 +50,10 @@ NEURON_MAPS_MAX = 24                    # hidden neurons in all, for neuron maps
 WINDOW_MAX = 100.0                      # half-width of the heatmap square
 CURVE_POINTS = 300                      # curve epochs recorded (all of them for shorter runs)
 # Multiply-adds of a run, about epochs x parameters x (3 x training points +
-# all points): backprop costs about twice the forward pass, and every epoch
-# evaluates all points once. 4e10 is a little more than the lesson's largest
-# run (10 layers x 100 neurons, 200 epochs on 300 + 300 points).
+# all points) (backprop costs about twice the forward pass, and every epoch
+# evaluates all points once) plus frames x (resolution^2 + neuron_resolution^2)
+# x parameters for the maps. 4e10 is a little more than the lesson's largest
+# run (10 layers x 100 neurons, 200 epochs on 300 + 300 points: 3.4e10).
 WORK_MAX = 4e10
 #: Work of one chunk of ``advance`` (see epochs_per_chunk): about a tenth of a second.
 CHUNK_WORK = 3e8
@@ -193,20 +194,29 @@ def build(spec: RunSpec) -> tuple[MLP, optim.GradientTransformation, Data]:
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_share, spec.data_seed)
     n_train = len(X_train)
     batch = _int_in(spec, "batch_size", 0, POINTS_MAX, "POINTS_MAX")
-    steps = epochs * (1 if batch in (0,) or batch >= n_train else math.ceil(n_train / batch))
+    steps = epochs * (1 if batch == 0 or batch >= n_train else math.ceil(n_train / batch))
     if steps > STEPS_MAX:
         raise ValueError(f"{epochs} epochs of batches of {batch} points are {steps:,} optimizer steps; "
                          f"the limit is {STEPS_MAX:,} (STEPS_MAX): use fewer epochs or larger batches")
-    work = run_work(model.n_params, n_train, points, epochs)
+    maps = (len(frame_epochs(epochs, spec.frames)) * (spec.resolution ** 2 + spec.neuron_resolution ** 2)
+            * model.n_params)
+    work = run_work(model.n_params, n_train, points, epochs) + maps
     if work > WORK_MAX:
-        raise ValueError(f"this run needs about {work:.1e} multiply-adds (epochs × parameters × points); "
-                         f"the limit is {WORK_MAX:.0e} (WORK_MAX): use fewer epochs, points, layers or neurons")
+        raise ValueError(f"this run needs about {work:.1e} multiply-adds (epochs × parameters × points, "
+                         f"plus the decision maps); the limit is {WORK_MAX:.0e} (WORK_MAX): "
+                         "use fewer epochs, points, layers or neurons")
     return model, optimizer, Data(X_train, y_train, X_test, y_test, classes)
 
 
 def run_work(n_params: int, n_train: int, points: int, epochs: int) -> float:
     """Multiply-adds of a run, roughly: epochs × n_params × (3 n_train + points)."""
     return float(epochs) * n_params * (3 * n_train + points)
+
+
+def param_count(layers: int, width: int, classes: int, inputs: int = 2) -> int:
+    """Weights and biases of an MLP with `layers` hidden layers of `width` neurons."""
+    sizes = [inputs] + [width] * layers + [classes]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def epochs_per_chunk(spec: RunSpec, work: float = CHUNK_WORK) -> int:
@@ -301,8 +311,9 @@ def start(spec: RunSpec) -> Progress:
 def advance(spec: RunSpec, progress: Progress, epochs: int) -> Progress:
     """Train `epochs` more epochs (fewer at the end of the run). Pure: returns a new Progress.
 
-    Stops early, with done=True, diverged_at and a message, when the loss or
-    the weights stop being finite.
+    Stops early, with done=True, diverged_at (the epoch, counted from 1, in
+    which it happened) and a message, when the loss or the weights stop being
+    finite.
     """
     if progress.done:
         return progress
@@ -321,23 +332,25 @@ def advance(spec: RunSpec, progress: Progress, epochs: int) -> Progress:
                 rows = slice(None) if order is None else order[begin:begin + batch]
                 loss, grads = model.loss_and_grad(params, data.X_train[rows], data.y_train[rows])
                 if not math.isfinite(loss):
-                    return _stop(progress, params, state, curve, frames, epoch,
-                                 f"diverged in epoch {epoch + 1}: the loss became {loss}")
+                    return _stop(params, state, curve, frames, epoch, epoch + 1, f"the loss became {loss}")
                 updates, state = optimizer.update(grads, state, params)
                 params = optim.apply_updates(params, updates)
                 if not all(np.isfinite(p).all() for p in params.values()):
-                    return _stop(progress, params, state, curve, frames, epoch,
-                                 f"diverged in epoch {epoch + 1}: the weights became infinite")
+                    return _stop(params, state, curve, frames, epoch, epoch + 1, "the weights became infinite")
             current = Progress(epoch + 1, params, state, curve, frames)
             current = _record(spec, model, data, current)
             curve, frames = current.curve, current.frames
+            if curve and curve[-1][0] == epoch + 1 and not math.isfinite(curve[-1][1]):
+                return _stop(params, state, curve, frames, epoch + 1, epoch + 1,
+                             f"the loss became {curve[-1][1]}")
     last = epoch + 1 if spec.epochs > progress.epoch else progress.epoch
     return Progress(last, params, state, curve, frames, done=last >= spec.epochs)
 
 
-def _stop(progress, params, state, curve, frames, epoch, message) -> Progress:
-    # The last finite weights are those of `curve`'s last epoch; keep what was recorded.
-    return Progress(epoch, params, state, curve, frames, done=True, diverged_at=epoch, message=message)
+def _stop(params, state, curve, frames, done: int, diverged_in: int, what: str) -> Progress:
+    """A run that diverged in epoch `diverged_in` (1-based) after `done` complete epochs."""
+    return Progress(done, params, state, curve, frames, done=True, diverged_at=diverged_in,
+                    message=f"diverged in epoch {diverged_in}: {what}")
 
 
 def _record(spec: RunSpec, model: MLP, data: Data, progress: Progress) -> Progress:
@@ -372,8 +385,10 @@ def finish(spec: RunSpec, progress: Progress) -> dict:
       frame_epochs (F,), grid_class (F, R, R) int8, grid_confidence (F, R, R)
         float32 (rows along y, as a heatmap expects),
       neurons (F, H, r, r) float32 or None (hidden neurons in layer order),
-      path (F, p) float or None, n_params, layer_sizes,
-      diverged_at (epoch or None), message ("" or why it stopped early).
+      path (F, p) float or None, params (p,) the last weights (model.unflatten
+        gives the dict), n_params, layer_sizes,
+      diverged_at (the epoch, from 1, in which the loss or the weights stopped
+        being finite, or None), message ("" or why it stopped early).
     """
     if not progress.done:
         raise ValueError("the run is not finished: call advance until progress.done")
@@ -392,6 +407,7 @@ def finish(spec: RunSpec, progress: Progress) -> dict:
         "grid_confidence": np.stack([f[2] for f in frames]),
         "neurons": np.stack([f[3] for f in frames]) if frames and frames[0][3] is not None else None,
         "path": np.stack([f[4] for f in frames]) if spec.keep_path and frames else None,
+        "params": model.flatten(progress.params),
         "n_params": model.n_params, "layer_sizes": model.layer_sizes,
         "diverged_at": progress.diverged_at, "message": progress.message,
     }

@@ -184,7 +184,7 @@ def _as_rows(value: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must have a leading axis of steps, got a scalar")
     if a.size > MAX_VALUES:
         raise ValueError(f"{name} holds {a.size} numbers, more than MAX_VALUES={MAX_VALUES}")
-    return a.reshape(a.shape[0], -1)
+    return a.reshape(a.shape[0], int(np.prod(a.shape[1:])))
 
 
 def _history(history: Any, state_type: type) -> tuple[np.ndarray, np.ndarray, list]:

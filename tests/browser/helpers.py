@@ -15,8 +15,14 @@ def free_port() -> int:
 def start(dash_duo, app, path: str = "/"):
     """Start `app` with dev tools (so callback errors show) and open `path`."""
     port = free_port()
+    # Test clients of other modules in this process may have served requests
+    # already; Flask then refuses the error handler dev tools add. Flask itself
+    # resets this flag whenever its development server stops.
+    app.server._got_first_request = False
+    # Production bundles: the development ones cost the browser seconds per
+    # page; callback errors still reach the dev tools and the console.
     dash_duo.start_server(app, port=port, debug=True, use_reloader=False, dev_tools_hot_reload=False,
-                          dev_tools_ui=True, dev_tools_props_check=True)
+                          dev_tools_ui=True, dev_tools_props_check=True, dev_tools_serve_dev_bundles=False)
     if path != "/":
         dash_duo.driver.get(dash_duo.server_url + path)
     dash_duo.wait_for_element(".site-main")
@@ -59,8 +65,19 @@ def console_errors(dash_duo) -> list[str]:
             if entry.get("level") == "SEVERE" and not _react_dom_dev_warning(entry["message"])]
 
 
+def renderer_errors(dash_duo) -> list[str]:
+    """The errors Dash's renderer recorded (callback failures, front-end errors)."""
+    return dash_duo.driver.execute_script(
+        "const e = (window.store && window.store.getState().error) || {};"
+        "return [].concat(e.frontEnd || [], e.backEnd || []).map(x => {"
+        "  const err = x.error || {}; return String(err.message || '') + ' ' + String(err.html || '').slice(0, 300); });")
+
+
 def assert_clean(dash_duo):
     """No console errors and no callback errors shown by the dev tools."""
     errors = console_errors(dash_duo)
-    assert errors == [], errors
+    assert errors == [], (errors, renderer_errors(dash_duo))
     assert not dash_duo.driver.find_elements("css selector", ".dash-fe-error__title"), "callback error shown"
+    bad_formulas = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.katex-error')).map(e => e.title)")
+    assert bad_formulas == [], bad_formulas

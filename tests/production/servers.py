@@ -78,7 +78,8 @@ def _spawn(command: str, env: dict, log_name: str) -> tuple[subprocess.Popen, Pa
 def base_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CACHE_", "CELERY_", "BACKGROUND", "LEARNSCAPE_", "DASH_"))}
-    env.update({"HOST": LOOPBACK, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    # Compressing the static files at start takes seconds: only where they are weighed.
+    env.update({"HOST": LOOPBACK, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PRECOMPRESS_STATIC": "0"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -99,14 +100,21 @@ def wait_http(url: str, timeout: float = 60.0, server: Server | None = None) -> 
     raise TimeoutError(f"{url} not up after {timeout} s ({last})")
 
 
-def start_gunicorn(workers: int = 2, port: int | None = None, timeout: float = 90.0, **env) -> Server:
-    """gunicorn with the Procfile's `web` command on 127.0.0.1, waiting until it answers."""
+def start_gunicorn(workers: int = 2, port: int | None = None, timeout: float = 90.0, app: str = "",
+                   health: str = "/healthz", **env) -> Server:
+    """gunicorn with the Procfile's `web` command on 127.0.0.1, waiting until it answers.
+
+    app: another WSGI target than the site's ("module:attribute"), for tests.
+    """
     port = port or free_port()
     environment = base_env(PORT=port, WEB_CONCURRENCY=workers, **env)
-    process, log = _spawn(procfile_command("web"), environment, "gunicorn.log")
+    command = procfile_command("web")
+    if app:
+        command = command.replace("app.main:server", app)
+    process, log = _spawn(command, environment, "gunicorn.log")
     server = Server(process, log, f"http://{LOOPBACK}:{port}")
     try:
-        wait_http(server.url + "/healthz", timeout, server)
+        wait_http(server.url + health, timeout, server)
     except Exception:
         server.stop()
         raise
@@ -140,10 +148,16 @@ def start_redis(port: int | None = None, timeout: float = 15.0) -> Server:
     raise RuntimeError(f"redis-server did not start:\n{server.log_text()[-2000:]}")
 
 
-def start_celery(timeout: float = 60.0, **env) -> Server:
-    """The Procfile's `worker` (a Celery worker), waiting until it is ready."""
+def start_celery(timeout: float = 60.0, app: str = "", **env) -> Server:
+    """The Procfile's `worker` (a Celery worker), waiting until it is ready.
+
+    app: another Celery app than the site's ("module:attribute"), for tests.
+    """
     environment = base_env(CELERY_CONCURRENCY=1, **env)
-    process, log = _spawn(procfile_command("worker"), environment, "celery.log")
+    command = procfile_command("worker")
+    if app:
+        command = command.replace("app.main:celery_app", app)
+    process, log = _spawn(command, environment, "celery.log")
     server = Server(process, log)
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -1,0 +1,100 @@
+"""The decision-boundaries lesson in headless Chromium, as a visitor uses it."""
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from app.main import app
+from pages.decision_boundaries import STEPS
+from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+
+N = len(STEPS)
+PATH = "/decision-boundaries"
+AREAS = ".db-figures .ls-figure"          # the first figure of the row: the decision areas
+pytestmark = pytest.mark.browser
+
+
+def setting(dash_duo, name):
+    return dash_duo.find_element(f'input[id*="\\"name\\":\\"{name}\\""]')
+
+
+def heatmap_z(dash_duo):
+    data = figure_data(dash_duo, AREAS) or []
+    return data[0]["z"] if data and data[0].get("z") else None
+
+
+def areas_text(dash_duo):
+    """The titles drawn in the decision-areas figure."""
+    found = dash_duo.driver.find_elements("css selector", AREAS + " .infolayer")
+    return found[0].text if found else ""
+
+
+def title(dash_duo):
+    return dash_duo.find_element(".ls-step.is-current h2").text
+
+
+def test_every_step_from_the_plane_to_free_play(dash_duo):
+    start(dash_duo, app, PATH)
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    wait_until(lambda: (figure_data(dash_duo, AREAS) or [{}])[0].get("z"), 30, "the plane in the song cube")
+    link = wait_until(lambda: dash_duo.driver.find_elements("css selector", '.ls-step.is-current a[href="/perceptron"]'),
+                      20, "the link to the perceptron lesson")
+    assert link[0].text == "the perceptron lesson"
+    for k in range(2, N + 1):
+        dash_duo.find_element(".ls-next").click()
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
+        assert title(dash_duo) == STEPS[k - 1].title
+    assert f"step={N}" in dash_duo.driver.current_url
+    wait_until(lambda: "Your network: 2 × 8" in areas_text(dash_duo), 60, "the free-play decision areas")
+    panel = [h for h in dash_duo.find_elements(".ls-panel h3") if h.text == "Your network"]
+    assert panel and panel[0].is_displayed()
+    assert_clean(dash_duo)
+
+
+def test_the_step_player_moves_the_decision_areas(dash_duo):
+    start(dash_duo, app, f"{PATH}?step=2")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 2 of {N}")
+    wait_until(lambda: "Logistic regression" in areas_text(dash_duo), 60, "the logistic regression run")
+    assert dash_duo.find_element(".pl-label").text == "epoch 0"
+    before = wait_until(lambda: heatmap_z(dash_duo), 10, "a heatmap")
+    dash_duo.find_element(".pl-step").click()
+    wait_until(lambda: dash_duo.find_element(".pl-label").text == "epoch 5", 10, "one frame on")
+    wait_until(lambda: heatmap_z(dash_duo) != before, 10, "the areas to change")
+    dash_duo.find_element(".pl-play").click()
+    wait_until(lambda: dash_duo.find_element(".pl-label").text == "epoch 200", 30, "playing to the end")
+    assert_clean(dash_duo)
+
+
+def test_free_play_controls_change_the_network_and_the_link(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    wait_until(lambda: "Your network: 2 × 8" in areas_text(dash_duo), 60, "the default network")
+    before = heatmap_z(dash_duo)
+    layers = setting(dash_duo, "layers")
+    layers.send_keys(Keys.CONTROL, "a")
+    layers.send_keys("1", Keys.ENTER)
+    width = setting(dash_duo, "width")
+    width.send_keys(Keys.CONTROL, "a")
+    width.send_keys("60", Keys.ENTER)
+    # A bigger run: the page says how far training has got, then draws the new areas.
+    wait_until(lambda: "Your network: 1 × 60" in areas_text(dash_duo), 60, "the new network's areas")
+    assert heatmap_z(dash_duo) != before
+    wait_until(lambda: "layers=1" in dash_duo.driver.current_url and "width=60" in dash_duo.driver.current_url,
+               10, "the link to hold the settings")
+    assert progress_of_steps_untouched(dash_duo)
+    assert_clean(dash_duo)
+
+
+def progress_of_steps_untouched(dash_duo) -> bool:
+    """Typing into the settings never moves the steps."""
+    return dash_duo.find_element(".ls-progress").text == f"Step {N} of {N}"
+
+
+def test_a_bad_link_gives_notices_with_the_limits_and_a_working_page(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}&layers=0&width=0&noise=nan&epochs=1000000")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    notices = dash_duo.find_element(".ls-notices").text
+    assert "Neurons per layer" in notices and "1 to 256" in notices
+    assert "Noise" in notices and "Epochs" in notices
+    wait_until(lambda: "no hidden layer" in areas_text(dash_duo), 60, "areas despite the bad link")
+    assert heatmap_z(dash_duo)
+    assert_clean(dash_duo)

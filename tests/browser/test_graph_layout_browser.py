@@ -1,0 +1,129 @@
+"""The graph-layout lesson in headless Chromium: steps, the player, the playground."""
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from app.main import app
+from pages.graph_layout import STEPS
+from tests.browser.helpers import assert_clean, start, wait_until
+
+N = len(STEPS)
+pytestmark = pytest.mark.browser
+
+
+def open_lesson(dash_duo, query=""):
+    """Start the app (on the home page), forget that page's console, open this lesson."""
+    start(dash_duo, app)
+    dash_duo.get_logs()   # other lessons' cards on the home page are not this test's business
+    dash_duo.driver.get(dash_duo.server_url + "/graph-layout" + query)
+    dash_duo.wait_for_element(".ls-lesson")
+
+
+def circles(dash_duo):
+    """x of the circles of every panel (the circles traces have markers and no lines)."""
+    data = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('.gl-layout-graph .js-plotly-plot');"
+        "return gd && gd.data ? gd.data.filter(t => t.mode === 'markers').map(t => Array.from(t.x || [])) : null;")
+    return data or None
+
+
+def metric_names(dash_duo):
+    """The run names of the metrics table (read at once: playback redraws the rows)."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.gl-metrics tbody tr:not(.ls-hidden) td:first-child'))"
+        ".map(td => td.innerText.split('\\n')[0].trim());")
+
+
+def setting(dash_duo, name):
+    return dash_duo.find_element(f'input[id*="\\"name\\":\\"{name}\\""]')
+
+
+def type_into(element, text):
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(text, Keys.ENTER)
+
+
+def scene_signature(dash_duo):
+    """(traces, circles of the first panel, steps of the run) of the drawn scene."""
+    return dash_duo.driver.execute_script(
+        "const gd = document.querySelector('.gl-layout-graph .js-plotly-plot');"
+        "if (!gd || !gd.data) return null;"
+        "const first = gd.data.find(t => t.mode === 'markers');"
+        "return [gd.data.length, first ? first.x.length : 0,"
+        " document.querySelector('.pl-label').textContent.split(' of ')[1]];")
+
+
+SIGNATURES = {  # traces (links, circles, arrows per panel), circles, steps of the run
+    "intro": [2, 16, "300"], "objective": [3, 16, "0"], "descent": [3, 16, "300"],
+    "momentum": [4, 16, "300"], "adaptive": [6, 16, "300"], "tangle": [8, 12, "300"],
+    "big": [2, 2000, "200"], "smart": [4, 2000, "200"], "race": [8, 300, "300"], "free": [2, 40, "300"],
+}
+
+
+def test_every_step_shows_its_scene(dash_duo):
+    open_lesson(dash_duo)
+    for k in range(1, N + 1):
+        if k > 1:
+            dash_duo.find_element(".ls-next").click()
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
+        expected = SIGNATURES[STEPS[k - 1].figure]
+        wait_until(lambda: scene_signature(dash_duo) == expected, timeout=30, message=f"the scene of step {k}")
+    assert "step=%d" % N in dash_duo.driver.current_url
+    assert_clean(dash_duo)
+
+
+def test_the_player_scrubs_the_layout_in_the_browser(dash_duo):
+    descent = 1 + [s.figure for s in STEPS].index("descent")
+    open_lesson(dash_duo, f"?step={descent}")
+    wait_until(lambda: "of 300" in dash_duo.find_element(".pl-label").text, timeout=30,
+               message="a run of 300 steps")
+    first = dash_duo.find_element(".pl-label").text
+    wait_until(lambda: dash_duo.find_element(".pl-label").text != first, message="autoplay")
+    dash_duo.find_element(".pl-reset").click()
+    wait_until(lambda: dash_duo.find_element(".pl-label").text == "step 0 of 300", message="reset")
+    before = circles(dash_duo)
+    requests = dash_duo.driver.execute_script("return performance.getEntriesByType('resource').length")
+    for _ in range(3):
+        dash_duo.find_element(".pl-step").click()
+    wait_until(lambda: dash_duo.find_element(".pl-label").text == "step 6 of 300", message="three steps")
+    wait_until(lambda: circles(dash_duo) != before, message="the circles to move")
+    # Scrubbing is drawn in the browser: no request to the server.
+    assert dash_duo.driver.execute_script("return performance.getEntriesByType('resource').length") == requests
+    assert metric_names(dash_duo) == ["SGD"]
+    assert_clean(dash_duo)
+
+
+def test_playground_run_new_graph_and_race(dash_duo):
+    open_lesson(dash_duo, f"?step={N}")
+    wait_until(lambda: circles(dash_duo) and len(circles(dash_duo)[0]) == 40, timeout=30,
+               message="the default 40 circles")
+    type_into(setting(dash_duo, "n"), "25")
+    wait_until(lambda: "is-stale" in dash_duo.find_element(".gl-run").get_attribute("class"),
+               message="Run to ask for a run")
+    dash_duo.find_element(".gl-run").click()
+    wait_until(lambda: len(circles(dash_duo)[0]) == 25, timeout=30, message="25 circles")
+    wait_until(lambda: "is-stale" not in dash_duo.find_element(".gl-run").get_attribute("class"),
+               timeout=30, message="ran")
+    wait_until(lambda: "n=25" in dash_duo.driver.current_url, message="the link to hold n")
+    old = circles(dash_duo)
+    dash_duo.find_element(".gl-new").click()
+    wait_until(lambda: setting(dash_duo, "seed").get_attribute("value") == "1", message="the next seed")
+    wait_until(lambda: circles(dash_duo) != old, timeout=30, message="a new graph")
+    dash_duo.find_element('input[type="radio"][value="race"]').click()
+    dash_duo.find_element(".gl-run").click()
+    wait_until(lambda: len(circles(dash_duo)) == 3, timeout=30, message="three racers")
+    wait_until(lambda: metric_names(dash_duo) == ["SGD", "Momentum", "Adam"], message="a metrics row per racer")
+    assert_clean(dash_duo)
+
+
+def test_a_bad_link_and_a_diverging_run_explain_themselves(dash_duo):
+    open_lesson(dash_duo, f"?step={N}&n=0&lr=NaN&optimizer=sgd&steps=99999")
+    wait_until(lambda: "Circles" in dash_duo.find_element(".ls-notices").text, timeout=30, message="notices")
+    text = dash_duo.find_element(".ls-notices").text
+    assert "1 to 5000" in text and "Learning rate" in text and "Steps" in text
+    wait_until(lambda: circles(dash_duo), timeout=30, message="a figure despite bad input")
+    type_into(setting(dash_duo, "lr"), "5")
+    dash_duo.find_element(".gl-run").click()
+    wait_until(lambda: "diverged at step" in dash_duo.find_element(
+        '[id*="ls-notices"]').text, timeout=30, message="the divergence notice")
+    assert_clean(dash_duo)

@@ -1,0 +1,87 @@
+"""The loss-landscape lesson in headless Chromium, as a visitor uses it."""
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from app.main import app
+from pages.loss_landscape import STEPS
+from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+
+N = len(STEPS)
+pytestmark = pytest.mark.browser
+SURFACE = ".ls-figures-row .ls-figure:nth-child(1)"
+CONTOUR = ".ls-figures-row .ls-figure:nth-child(2)"
+#: A cold cache trains several networks for step 5 on a busy machine.
+SLOW = 60
+
+
+def step_of(figure: str) -> int:
+    """1-based step number of the step showing `figure`."""
+    return 1 + [s.figure for s in STEPS].index(figure)
+
+
+def label(dash_duo) -> str:
+    return dash_duo.find_element(".pl-label").text
+
+
+def surface_rows(dash_duo) -> int:
+    data = figure_data(dash_duo, SURFACE)
+    return len(data[0]["z"]) if data and data[0].get("z") else 0
+
+
+def test_every_step_renders_its_landscape(dash_duo):
+    start(dash_duo, app, "/loss-landscape")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    previous = None
+    for k in range(1, N + 1):
+        if k > 1:
+            dash_duo.find_element(".ls-next").click()
+            dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
+        assert dash_duo.find_element(".ls-step.is-current h2").text == STEPS[k - 1].title
+        contour = wait_until(lambda: (d := figure_data(dash_duo, CONTOUR)) and d != previous and d,
+                             timeout=SLOW, message=f"the landscape of step {k}")
+        assert surface_rows(dash_duo) >= 41
+        previous = contour
+    assert f"step={N}" in dash_duo.driver.current_url
+    assert_clean(dash_duo)
+
+
+def test_the_player_rolls_the_ball(dash_duo):
+    start(dash_duo, app, f"/loss-landscape?step={step_of('ball')}")
+    # The ball step plays by itself: the caption and the ball move without a click.
+    wait_until(lambda: "step" in label(dash_duo), timeout=SLOW, message="a run")
+    first = label(dash_duo)
+    wait_until(lambda: label(dash_duo) != first, timeout=30, message="autoplay")
+    dash_duo.find_element(".pl-reset").click()
+    wait_until(lambda: label(dash_duo).startswith("step 0 "), message="reset to step 0")
+    before = figure_data(dash_duo, SURFACE)
+    dash_duo.find_element(".pl-step").click()
+    wait_until(lambda: label(dash_duo) != "" and not label(dash_duo).startswith("step 0 "), message="one step")
+    wait_until(lambda: figure_data(dash_duo, SURFACE) != before, message="the ball to move")
+    after = figure_data(dash_duo, SURFACE)
+    assert after[0] == before[0], "the surface itself stays"
+    assert_clean(dash_duo)
+
+
+def test_controls_change_the_landscape_and_the_link(dash_duo):
+    start(dash_duo, app, f"/loss-landscape?step={step_of('pca')}")
+    before = wait_until(lambda: figure_data(dash_duo, CONTOUR), timeout=SLOW, message="the SVM landscape")
+    logistic = [el for el in dash_duo.find_elements(".ll-choices label") if "Logistic" in el.text][0]
+    logistic.click()
+    wait_until(lambda: figure_data(dash_duo, CONTOUR) != before, timeout=SLOW, message="the Iris landscape")
+    wait_until(lambda: "case=logistic" in dash_duo.driver.current_url, message="the link to hold the case")
+
+    dash_duo.driver.get(dash_duo.server_url + f"/loss-landscape?step={N}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    wait_until(lambda: surface_rows(dash_duo) == 41, timeout=SLOW, message="the default 41 × 41 grid")
+    resolution = dash_duo.find_element('input[id*="\\"name\\":\\"resolution\\""]')
+    resolution.send_keys(Keys.CONTROL, "a")
+    resolution.send_keys("15", Keys.ENTER)
+    wait_until(lambda: surface_rows(dash_duo) == 15, timeout=SLOW, message="a 15 × 15 grid")
+    wait_until(lambda: "resolution=15" in dash_duo.driver.current_url, message="the link to hold the grid")
+    resolution.send_keys(Keys.CONTROL, "a")
+    resolution.send_keys("5000", Keys.ENTER)
+    wait_until(lambda: "Grid points per axis" in dash_duo.find_element(".ls-notices:not(.is-empty)").text,
+               timeout=SLOW, message="a notice naming the limit")
+    assert "11 to 81" in dash_duo.find_element(".ls-notices:not(.is-empty)").text
+    assert_clean(dash_duo)

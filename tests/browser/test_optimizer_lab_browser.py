@@ -1,0 +1,74 @@
+"""The optimizer lab in headless Chromium, as a visitor uses it."""
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from app.main import app
+from pages.optimizer_lab import FIGURE_OF_STEP, STEPS
+from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+
+N = len(STEPS)
+PATH = "/optimizer-lab"
+pytestmark = pytest.mark.browser
+
+
+def slot(name: str) -> str:
+    """CSS of the figure slot `name` (its id is a dict, rendered as JSON)."""
+    return f"div[id*='\"name\":\"{name}\"'][id*='ls-slot']"
+
+
+def label(dash_duo) -> str:
+    return dash_duo.find_element(".pl-label").text
+
+
+def test_every_step_renders_without_errors(dash_duo):
+    start(dash_duo, app, PATH)
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    wait_until(lambda: figure_data(dash_duo, slot("right")), message="the loss surface")
+    for k in range(2, N + 1):
+        dash_duo.find_element(".ls-next").click()
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
+        assert dash_duo.find_element(".ls-step.is-current h2").text == STEPS[k - 1].title
+        # each step's first figure arrives (the comparison and the race take a few seconds when cold)
+        first = "cmp" if FIGURE_OF_STEP[k - 1] == "compare" else "left"
+        wait_until(lambda: dash_duo.driver.find_elements("css selector", f"{slot(first)}:not(.ls-hidden)")
+                   and figure_data(dash_duo, slot(first)), timeout=30, message=f"step {k}'s figure")
+    assert f"step={N}" in dash_duo.driver.current_url
+    assert_clean(dash_duo)
+
+
+def test_the_step_player_moves_the_update_arrow(dash_duo):
+    adam = 1 + FIGURE_OF_STEP.index("inside-adam")
+    start(dash_duo, app, f"{PATH}?step={adam}")
+    wait_until(lambda: label(dash_duo).startswith("step 0"), timeout=20, message="Adam's run")
+    before = wait_until(lambda: figure_data(dash_duo, slot("right")), message="Adam's path")
+    assert before[-1]["x"] == []        # no update drawn before the first step
+    dash_duo.find_element(".pl-step").click()
+    wait_until(lambda: label(dash_duo).startswith("step 1"), message="one step")
+    wait_until(lambda: len(figure_data(dash_duo, slot("right"))[-1]["x"]) == 2, message="the arrow of step 1")
+    first = figure_data(dash_duo, slot("right"))[-1]
+    dash_duo.find_element(".pl-step").click()
+    wait_until(lambda: figure_data(dash_duo, slot("right"))[-1] != first, message="the arrow of step 2")
+    assert_clean(dash_duo)
+
+
+def test_a_free_play_control_changes_the_figure_and_the_link(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    before = wait_until(lambda: figure_data(dash_duo, slot("right")), timeout=20, message="the surface")
+    lr = dash_duo.find_element('input[id*="\\"name\\":\\"lr\\""]')
+    lr.send_keys(Keys.CONTROL, "a")
+    lr.send_keys("0.02", Keys.ENTER)
+    wait_until(lambda: figure_data(dash_duo, slot("right")) != before, timeout=20, message="a new run")
+    wait_until(lambda: "lr=0.02" in dash_duo.driver.current_url, message="the link to hold lr")
+    assert dash_duo.find_element(".ls-progress").text == f"Step {N} of {N}"   # typing never moves steps
+    assert_clean(dash_duo)
+
+
+def test_a_bad_link_shows_notices_and_a_working_page(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}&lr=-1&momentum=abc&epochs=99999&rule=turbo")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    notices = dash_duo.find_element(".ls-notices").text
+    assert "Learning rate" in notices and "Epochs" in notices and "Adaptive rule" in notices
+    wait_until(lambda: figure_data(dash_duo, slot("left")), timeout=20, message="figures despite bad input")
+    assert_clean(dash_duo)

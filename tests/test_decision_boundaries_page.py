@@ -1,0 +1,314 @@
+"""The decision-boundaries page: its callbacks called as the server would (with
+bad input), and the facts its narration states, checked on the runs it shows."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from dash._utils import to_json
+
+from app.main import app
+from app.ml import decision_runs as dr
+from pages import decision_boundaries as page
+from pages import perceptron
+
+DEFAULTS = page.SCHEMA.defaults()
+FIGURES = [s.figure for s in page.STEPS]
+FREE = FIGURES.index("free")
+
+
+def step_of(figure: str) -> int:
+    return FIGURES.index(figure)
+
+
+@pytest.fixture
+def cheap_nets(monkeypatch):
+    """The lesson's steps with small, short runs: for wiring and payload checks, not for facts."""
+    real = page.lesson_spec
+
+    def cheap(layers, width, **kwargs):
+        return real(min(layers, 2), min(width, 6), **kwargs)._replace(epochs=40, points=120)
+
+    monkeypatch.setattr(page, "lesson_spec", cheap)
+
+
+def call_show_step(step, progress=None, **overrides):
+    raw = [overrides.get(n, DEFAULTS[n]) for n in page.SCHEMA.names]
+    reports = progress if progress is not None else []
+    with app.server.test_request_context():
+        return page.show_step(reports.append, step, *raw)
+
+
+def unpack(outputs):
+    areas, curves, neurons, areas_style, neurons_style, neurons_class, settings_class, row_class, achieved, \
+        notices, notice_class = outputs
+    return dict(areas=areas, curves=curves, neurons=neurons, settings_class=settings_class,
+                neurons_class=neurons_class, achieved=achieved, notices=[str(n.children) for n in notices],
+                notice_class=notice_class)
+
+
+# --------------------------------------------------------------------------
+# Callbacks
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", range(len(page.STEPS)))
+def test_every_step_gives_animations_of_one_length_under_the_size_limit(step, cheap_nets):
+    out = unpack(call_show_step(step))
+    lengths = {len(p["frames"]) for p in (out["areas"], out["curves"], out["neurons"]) if len(p["frames"]) > 1}
+    assert out["areas"]["figure"]["data"] and out["curves"]["figure"]["data"]
+    assert len(lengths) == 1 and 2 <= lengths.pop() <= 150
+    size = sum(len(to_json(p)) for p in (out["areas"], out["curves"], out["neurons"]))
+    assert size < 2_000_000
+    assert out["notice_class"] == "ls-notices is-empty"
+    assert ("ls-hidden" in out["settings_class"]) == (FIGURES[step] != "free")
+
+
+def test_the_lesson_steps_show_their_networks(cheap_nets):
+    titles = lambda out: [a["text"] for a in out["areas"]["figure"]["layout"]["annotations"]]
+    width = unpack(call_show_step(step_of("width")))
+    assert len(width["areas"]["frames"][0]["data"]) == 3
+    grid = unpack(call_show_step(step_of("grid")))
+    assert len(grid["areas"]["frames"][0]["data"]) == len(page.GRID) == 10
+    assert len(grid["areas"]["frames"]) == page.GRID_FRAMES
+    neurons = unpack(call_show_step(step_of("neurons")))
+    assert neurons["neurons_class"] == "db-neurons" and len(neurons["neurons"]["figure"]["data"]) == 5
+    assert "Logistic regression" in titles(unpack(call_show_step(step_of("lines"))))[0]
+
+
+def test_the_plane_step_reuses_the_perceptron_lessons_weights():
+    out = unpack(call_show_step(step_of("plane")))
+    assert out["areas"]["figure"]["data"][0]["type"] == "mesh3d"
+    ours = page.plane_run()
+    theirs = perceptron.training_run(perceptron.LEARNABLE, "sgd", 1.0, 300, 0)
+    assert np.allclose(ours["w"], theirs["w"]) and np.allclose(ours["b"], theirs["b"])
+    assert (perceptron.SCHEMA.defaults()["optimizer"], perceptron.SCHEMA.defaults()["lr"],
+            perceptron.SCHEMA.defaults()["epochs"]) == ("sgd", 1.0, 300)
+
+
+def test_training_reports_progress_and_is_deterministic():
+    reports = []
+    settings = dict(layers="1", width="30", epochs="400", points="800")
+    first = call_show_step(FREE, reports, **settings)
+    assert reports and all(isinstance(text, str) and 0 <= float(value) <= 1 for text, value in reports)
+    assert "epoch" in reports[-1][0]
+    again = call_show_step(FREE, **settings)
+    assert to_json(first[:3]) == to_json(again[:3])
+
+
+def test_a_setting_change_changes_the_figure():
+    a = unpack(call_show_step(FREE))["areas"]["frames"][-1]
+    b = unpack(call_show_step(FREE, layers="1"))["areas"]["frames"][-1]
+    c = unpack(call_show_step(FREE, discretize=["on"]))["areas"]["frames"][-1]
+    assert a != b and a != c
+
+
+def test_small_free_play_networks_show_their_neurons_and_big_ones_do_not():
+    small = unpack(call_show_step(FREE))
+    big = unpack(call_show_step(FREE, layers="1", width="100", epochs="20"))
+    assert small["neurons_class"] == "db-neurons" and len(small["neurons"]["figure"]["data"]) == 16
+    assert big["neurons_class"] == "ls-hidden"
+
+
+@pytest.mark.parametrize("name, raw, said", [
+    ("width", "0", "Neurons per layer"),
+    ("width", "1000000", "Neurons per layer"),
+    ("layers", "-1", "Hidden layers"),
+    ("layers", "1e308", "Hidden layers"),
+    ("noise", "NaN", "Noise"),
+    ("noise", "inf", "Noise"),
+    ("lr", "-1", "Learning rate"),
+    ("epochs", "1000000000", "Epochs"),
+    ("optimizer", "<script>", "Optimizer"),
+    ("dataset", ["spiral3"], "Data set"),
+    ("batch", "2.5", "Batch size"),
+    ("test", "0.99", "Test share"),
+    ("reg", "l7", "Regularization"),
+    ("seed", "-3", "Seed"),
+    ("points", "", None),
+])
+def test_bad_settings_give_a_notice_naming_the_limit_and_a_working_page(name, raw, said):
+    out = unpack(call_show_step(FREE, **{name: raw}))
+    assert out["areas"]["figure"]["data"] and len(out["areas"]["frames"]) > 1
+    if said is None:
+        assert out["notice_class"] == "ls-notices is-empty"
+    else:
+        assert out["notice_class"] == "ls-notices"
+        assert any(said in n and "not allowed" in n for n in out["notices"])
+
+
+def test_zero_layers_of_zero_neurons_and_a_huge_network():
+    out = unpack(call_show_step(FREE, layers="0", width="0"))
+    assert any("Neurons per layer" in n and "1 to 256" in n for n in out["notices"])
+    assert "no hidden layer" in out["areas"]["figure"]["layout"]["annotations"][0]["text"]
+    huge = unpack(call_show_step(FREE, layers="10", width="200", epochs="3000"))
+    assert any("WORK_MAX" in n and "default network" in n for n in huge["notices"])
+    assert huge["areas"]["figure"]["data"]
+
+
+def test_too_many_optimizer_steps_are_refused_with_the_limit():
+    out = unpack(call_show_step(FREE, batch="1", epochs="1000"))
+    assert any("STEPS_MAX" in n and f"{dr.STEPS_MAX:,}" in n for n in out["notices"])
+
+
+def test_a_diverging_run_says_in_which_epoch():
+    out = unpack(call_show_step(FREE, activation="linear", loss="squared_error", optimizer="sgd", lr="10",
+                                epochs="50"))
+    assert any("diverged in epoch" in n and "smaller learning rate" in n for n in out["notices"])
+    assert out["areas"]["figure"]["data"]
+
+
+@pytest.mark.parametrize("step", [None, "3", [1], {"a": 1}, True, math.nan, -5])
+def test_garbage_steps_show_the_first_step(step):
+    out = unpack(call_show_step(step))
+    assert out["areas"]["figure"]["data"][0]["type"] == "mesh3d"
+
+
+def test_a_step_past_the_end_shows_the_last_step():
+    assert "ls-hidden" not in unpack(call_show_step(10**9))["settings_class"]
+
+
+def test_the_free_play_task_is_a_stuck_thin_deep_net():
+    stuck = unpack(call_show_step(FREE, layers="10", width="5", seed="1"))
+    assert stuck["achieved"] == [FREE]
+    assert unpack(call_show_step(FREE, layers="10", width="5", seed="0"))["achieved"] == []
+    assert unpack(call_show_step(FREE))["achieved"] == []
+
+
+def test_new_points_take_the_next_data_seed():
+    assert page.regenerate(1, "41") == "42"
+    assert page.regenerate(1, "garbage") == "1"
+    assert page.regenerate(1, "1000000") == "0"
+
+
+def test_layout_with_garbage_query_and_hidden_controls():
+    with app.server.test_request_context():
+        tree = page.layout(step="x", layers="nan", width="-1", lr="1e999", dataset="../../etc",
+                           layers_hide="1", discretize="maybe")
+    text = json.dumps(tree.to_plotly_json(), default=str)
+    assert "is not allowed" in text and "ls-control is-hidden" in text
+
+
+def test_the_limits_stated_on_the_page_are_the_models():
+    by_name = {s.name: s for s in page.SCHEMA.settings}
+    assert by_name["layers"].high == dr.LAYERS_MAX and by_name["width"].high == dr.WIDTH_MAX
+    assert by_name["epochs"].high == dr.EPOCHS_MAX and by_name["points"].high == dr.POINTS_MAX
+    narration = page.STEPS[FREE].body
+    assert f"0 to {dr.LAYERS_MAX}" in narration and f"1 to {dr.WIDTH_MAX}" in narration
+    assert f"at most {dr.NEURON_MAPS_MAX} hidden" in narration
+
+
+# --------------------------------------------------------------------------
+# What the narration says, on the runs the lesson shows
+# --------------------------------------------------------------------------
+
+
+def run(layers, width, **kwargs):
+    with app.server.test_request_context():
+        return page.run_of(page.lesson_spec(layers, width, **kwargs))
+
+
+def prefix_run(layers, width, epochs):
+    """The first `epochs` epochs of the lesson's run (training does not depend on the total)."""
+    with app.server.test_request_context():
+        return page.run_of(page.lesson_spec(layers, width)._replace(epochs=epochs, frames=1, resolution=8))
+
+
+def loss_at(r, epoch):
+    return float(r["loss"][list(r["curve_epochs"]).index(epoch)])
+
+
+def accuracy(r):
+    return float(r["accuracy"][-1])
+
+
+def first_below(r, threshold):
+    return int(r["curve_epochs"][np.argmax(r["loss"] < threshold)]) if (r["loss"] < threshold).any() else None
+
+
+def test_prefix_runs_are_the_runs_shown():
+    assert np.allclose(prefix_run(1, 5, 30)["loss"], run(1, 5)["loss"][:31])
+
+
+def test_the_plane_separates_the_songs_from_epoch_9():
+    plane = page.plane_run()
+    assert plane["accuracy"][8] < 1 and (plane["accuracy"][9:] == 1).all()
+
+
+def test_logistic_regression_gets_about_half():
+    r = run(0, 1, fine=True)
+    assert round(accuracy(r), 2) == 0.52
+
+
+def test_one_hidden_layer_widths():
+    assert [round(100 * accuracy(run(1, w))) for w in (5, 20)] == [71, 93]
+    wide = run(1, 100)
+    assert round(100 * accuracy(wide), 1) == 99.7 and wide["loss"][-1] < wide["loss"][-2]
+    assert round(float(wide["loss"][-1]), 3) == 0.058
+    assert round(100 * accuracy(run(1, 5, fine=True, neurons=True))) == 71
+
+
+def test_every_hidden_neuron_map_has_an_edge():
+    maps = run(1, 5, fine=True, neurons=True)["neurons"][-1]
+    assert all((m == 0).any() and (m > 0).any() for m in maps)
+
+
+def test_five_layers():
+    thin = run(5, 5)
+    assert (thin["loss"][4:26] > 1.09).all() and round(100 * accuracy(thin)) == 94
+    assert first_below(prefix_run(5, 20, 50), 0.01) == 48 and accuracy(prefix_run(5, 20, 50)) == 1
+    assert first_below(prefix_run(5, 100, 50), 0.01) == 37 and accuracy(prefix_run(5, 100, 50)) == 1
+
+
+def test_ten_layers():
+    assert round(100 * accuracy(run(10, 5))) == 98
+    r = prefix_run(10, 20, 30)
+    assert first_below(r, 0.01) == 29
+    assert round(loss_at(r, 19), 3) == 0.018 and round(loss_at(r, 20), 3) == 0.065
+    r = prefix_run(10, 100, 54)
+    assert first_below(r, 0.01) == 54 and round(loss_at(r, 1), 1) == 2.3
+
+
+def test_the_thin_deep_net_is_stuck_with_a_dead_layer():
+    r = run(20, 5)
+    assert (abs(r["loss"] - 1.098) < 0.001).all() and round(float(r["loss"][-1]), 2) == 1.10
+    shares = np.bincount(r["y_train"]) / len(r["y_train"])
+    assert np.isclose(r["loss"][-1], -(shares * np.log(shares)).sum(), atol=1e-6)
+    assert round(100 * accuracy(r)) == 35 and len(np.unique(r["grid_class"][-1])) == 1
+    spec = page.lesson_spec(20, 5)
+    model, _, data = dr.build(spec)
+    hidden = model.hidden_activations(model.unflatten(r["params"]), data.X_train)
+    assert [i + 1 for i, h in enumerate(hidden) if not h.any()] == [11]
+    early = prefix_run(20, 5, 3)   # the layer is already dead after 3 epochs, not after 2
+    spec3 = spec._replace(epochs=3, frames=1, resolution=8, keep_path=True)
+    with app.server.test_request_context():
+        path = page.run_of(spec3)["path"]
+        two = page.run_of(spec._replace(epochs=2, frames=1, resolution=8))["params"]
+    assert early["loss"].shape == (4,)
+    dead = lambda flat: [i + 1 for i, h in enumerate(model.hidden_activations(model.unflatten(flat), data.X_train))
+                         if not h.any()]
+    assert dead(path[-1]) == [11] and dead(two) == []
+
+
+def test_the_deep_wide_nets_agree_on_test_points_but_not_where_there_is_no_data():
+    nets = [(5, 20), (5, 100), (10, 20), (10, 100)]
+    runs = [run(l, w) for l, w in nets]
+    cells = np.stack([r["grid_class"][-1] for r in runs])
+    assert round(100 * (1 - (cells == cells[0]).all(axis=0).mean())) == 13
+    predictions = []
+    for (l, w), r in zip(nets, runs):
+        model, _, data = dr.build(page.lesson_spec(l, w))
+        predictions.append(model.predict(model.unflatten(r["params"]), data.X_test))
+    agree = (np.stack(predictions) == predictions[0]).all(axis=0).mean()
+    assert round(100 * agree, 1) == 99.3
+    assert all(accuracy(r) == 1 for r in runs)
+    assert round(float(run(1, 100)["loss"][-1]), 3) == 0.058
+
+
+def test_the_narration_states_these_numbers():
+    text = " ".join(s.body + " " + s.answer for s in page.STEPS)
+    for fact in ("epoch 9", "52 %", "71 %", "93 %", "99.7 %", "94 %", "epoch 48 and 37", "epoch 29 and 54",
+                 "2.3", "0.018 to 0.065", "98 %", "1.10", "35 %", "layer 11", "14 times", "99.3 %", "13 %",
+                 "0.058"):
+        assert fact in text, fact

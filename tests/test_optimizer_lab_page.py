@@ -1,0 +1,256 @@
+"""The optimizer lab's callbacks, called as the server would, with bad input; and
+the narration's numbers checked against the runs the page shows."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dash._utils import to_json
+
+from app.main import app
+from app.ml import adaptive
+from pages import optimizer_lab as page
+
+DEFAULTS = [page.SCHEMA.defaults()[n] for n in page.SCHEMA.names]
+FREE = len(page.STEPS) - 1
+NARRATION = Path(page.__file__).with_suffix(".md").read_text(encoding="utf-8")
+N_SLOTS = len(page.SLOTS)
+
+
+def call(step, **overrides):
+    raw = [overrides.get(n, d) for n, d in zip(page.SCHEMA.names, DEFAULTS)]
+    with app.server.test_request_context():
+        out = page.show_step(step, *raw)
+    payloads = dict(zip(page.SLOTS, out[:N_SLOTS]))
+    classes = dict(zip(page.SLOTS, out[N_SLOTS:2 * N_SLOTS]))
+    summary, summary_class, case_class, settings_class, notices, notice_class, achieved = out[2 * N_SLOTS:]
+    return {"payloads": payloads, "classes": classes, "summary": summary, "summary_class": summary_class,
+            "case_class": case_class, "settings_class": settings_class, "notices": [p.children for p in notices],
+            "notice_class": notice_class, "achieved": achieved}
+
+
+def step_of(figure):
+    return page.FIGURE_OF_STEP.index(figure)
+
+
+@pytest.mark.parametrize("step", range(len(page.STEPS)))
+def test_every_step_shows_its_figures_and_hides_the_rest(step):
+    out = call(step)
+    shown = [name for name, payload in out["payloads"].items() if payload is not None]
+    assert shown, "a step without figures"
+    for name, payload in out["payloads"].items():
+        if payload is None:
+            assert "ls-hidden" in out["classes"][name]
+            continue
+        assert "ls-hidden" not in out["classes"][name]
+        assert payload["figure"]["data"] and 1 <= len(payload["frames"]) <= page.MAX_FRAMES + 1
+        assert len(to_json(payload)) < 400_000  # well under the ~2 MB a payload may take
+    assert out["notices"] == [] and out["notice_class"].endswith("is-empty")
+    assert ("ls-hidden" in out["settings_class"]) == (page.STEPS[step].figure != "free")
+
+
+def test_the_training_steps_animate_and_the_inside_steps_step_by_step():
+    fit = call(step_of("fit"))["payloads"]
+    assert fit["left"]["autoplay"] is True and len(fit["left"]["frames"]) == 101
+    lines = [f["data"][0]["y"] for f in fit["left"]["frames"]]
+    assert lines[0] != lines[-1]
+    adam = call(step_of("inside-adam"))["payloads"]
+    assert adam["left"]["autoplay"] is False
+    table = adam["left"]["frames"]
+    assert len(table) == page.INSIDE["adam"][2] + 1
+    # step 1's update line: Adam moves each parameter by alpha = 0.3 first
+    update_row = table[1]["data"][0]["cells"]["values"]
+    row = update_row[0].index("Δθ ← −α·m̂ / (√v̂ + ε)")
+    assert update_row[1][row] == "+0.3000" and update_row[2][row] == "+0.3000"
+
+
+def test_the_algorithm_table_holds_the_optimizer_s_own_numbers():
+    inside = page.inside_run("momentum")
+    texts, values, titles = page.inside_tables("momentum", inside)
+    assert len(texts) == len(values) == len(titles) == len(inside["t"]) + 1
+    np.testing.assert_allclose(values[3][1], inside["buffer"][2])   # frame 3 = after step 3
+    np.testing.assert_allclose(values[0][-1], inside["params"][0])  # frame 0 = the start
+
+
+def test_a_setting_change_changes_the_free_play_figures():
+    a = call(FREE)["payloads"]
+    b = call(FREE, lr="0.02")["payloads"]
+    assert a["left"]["frames"][-1] != b["left"]["frames"][-1]
+    c = call(FREE, optimizer="adam", beta1="0.5", lr="0.1")["payloads"]
+    assert c["right"]["frames"][-1] != a["right"]["frames"][-1]
+
+
+def test_the_comparison_follows_the_rule_and_its_thresholds():
+    boost = call(FREE, rule="boost", grow="2")
+    careful = call(FREE, rule="careful")
+    none = call(FREE, rule="none")
+    assert boost["payloads"]["cmp"] != careful["payloads"]["cmp"]
+    assert none["payloads"]["cmp"] is None and "ls-hidden" in none["summary_class"]
+    assert "ls-hidden" not in boost["summary_class"]
+    grow_default = call(FREE, rule="boost")["payloads"]["targets"]
+    assert boost["payloads"]["targets"] != grow_default
+
+
+def test_the_comparison_step_switches_base_optimizer():
+    compare = step_of("compare")
+    gentle, large = call(compare), call(compare, case="large")
+    assert "ls-hidden" not in gentle["case_class"]
+    assert gentle["payloads"]["cmp"] != large["payloads"]["cmp"]
+    assert "too large" in json.dumps(to_json(large["summary"]))
+
+
+@pytest.mark.parametrize("name, raw", [("lr", "-1"), ("lr", "NaN"), ("lr", "1e308"), ("epochs", "1000000000"),
+                                       ("optimizer", "rm -rf"), ("seed", "1.5"), ("batch", "0"), ("noise", "inf"),
+                                       ("rule", "[]"), ("grow", "-3"), ("max_doublings", "2.5"),
+                                       ("momentum", "x"), ("beta1", "2"), ("case", {"a": 1})])
+def test_bad_settings_give_a_notice_and_a_working_page(name, raw):
+    out = call(FREE, **{name: raw})
+    assert out["notice_class"] == "ls-notices" and out["notices"]
+    assert out["payloads"]["left"]["figure"]["data"]
+    if name == "beta1":
+        assert "optimizer's default" in out["notices"][0]
+
+
+def test_a_hyperparameter_valid_for_one_optimizer_but_not_another_is_named():
+    # nesterov needs momentum > 0; the schema's range allows 0 (SGD does)
+    out = call(FREE, optimizer="nesterov", momentum="0", lr="0.01")
+    assert any("momentum" in n for n in out["notices"]) and out["payloads"]["right"]["figure"]["data"]
+
+
+def test_runs_beyond_the_step_limit_say_so_and_the_page_still_works():
+    out = call(FREE, epochs="500", batch="1")
+    assert any("5000" in n for n in out["notices"])
+    assert out["payloads"]["left"]["figure"]["data"]
+    out = call(FREE, epochs="300", batch="10")   # the run fits, its 10-seed comparison does not
+    assert any("COMPARE_STEPS_MAX" in n for n in out["notices"])
+    assert out["payloads"]["cmp"] is None and out["payloads"]["wide"]["figure"]["data"]
+
+
+def test_a_diverging_run_stops_with_a_message():
+    out = call(FREE, lr="10", epochs="300", rule="none")
+    assert any("diverged in epoch" in n for n in out["notices"])
+    assert out["payloads"]["right"]["figure"]["data"]
+
+
+@pytest.mark.parametrize("step", [None, -5, 10**9, "3", [1], {"a": 1}, True, 2.5])
+def test_garbage_steps_do_not_break(step):
+    out = call(step)
+    assert out["payloads"]["left"]["figure"]["data"]
+
+
+def test_the_free_play_task_is_detected():
+    assert call(FREE)["achieved"] == []
+    done = call(FREE, optimizer="momentum", lr="0.05", rule="eve")
+    assert done["achieved"] == [FREE]
+
+
+def test_only_the_chosen_optimizer_s_hyperparameters_are_shown():
+    out = page.show_own_controls("adam", "careful")
+    names = list(page.HYPER)
+    classes = dict(zip(names, out[:len(names)]))
+    placeholders = dict(zip(names, out[len(names):2 * len(names)]))
+    assert classes["beta1"] == "" and classes["momentum"] == "ls-hidden"
+    assert placeholders["beta1"] == "0.9 (default)"
+    rule_classes = dict(zip(page.RULE_PARAMS, out[2 * len(names):]))
+    assert rule_classes["cut"] == "" and rule_classes["grow"] == "ls-hidden"
+    garbage = page.show_own_controls(["x"], None)
+    assert all(c == "ls-hidden" for c in garbage[:len(names)])
+
+
+def test_layout_survives_garbage_queries():
+    with app.server.test_request_context():
+        page.layout()
+        page.layout(step="x", lr="nan", optimizer="<b>", momentum="-1", rule="eve", max_doublings="99",
+                    batch="-4", case="zzz", noise="1e999", unknown="y" * 3000)
+
+
+# --------------------------------------------------------------------------
+# The narration's numbers are those of the runs
+
+
+def says(text: str) -> bool:
+    return text in NARRATION
+
+
+def test_the_narration_of_the_fit_and_inside_steps_is_true():
+    with app.server.test_request_context():
+        fit = page.fit_run(0.5, 0, *page.FIT[:2], page.FIT[2], page.N_POINTS)
+        adam, momentum, rmsprop = (page.inside_run(k) for k in ("adam", "momentum", "rmsprop"))
+    assert says(f"from {fit['excess'][0]:.1f} above the best loss") and says(f"above the best loss\nto {fit['excess'][5]:.2f}")
+    assert says(f"still {fit['excess'][100]:.3f} above")
+    (x, _), _ = page.problem(0.5, 0)
+    curvatures = np.linalg.eigvalsh(2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]]))
+    assert says(f"{curvatures[1] / curvatures[0]:.0f} times more steeply")
+    assert says(f"above $\\eta \\approx {2 / curvatures[1]:.2f}$ it diverges")
+    assert says(f"ends {adam['excess'][-1]:.4f}")
+    assert says(f"{momentum['step'][0][0]:.2f}; the third already by {momentum['step'][2][0]:.2f}")
+    assert says(f"{momentum['excess'][-1]:.3f} above the best")
+    assert says(f"After 50 steps it is {rmsprop['excess'][-1]:.3f}")
+    np.testing.assert_allclose(np.abs(rmsprop["step"][0]), 10 * 0.1, rtol=1e-6)
+
+
+def test_the_narration_of_the_sizes_steps_is_true():
+    with app.server.test_request_context():
+        gd, adam = page.sizes_of_line_runs()
+        slow, fast = page.sizes_of_mlp_runs()
+    assert np.nanmax(gd["angle"][10:]) < 1.0                       # "stays at 0°" after epoch 10
+    assert says(f"from epoch {int(np.argmax(adam['angle'] > 90)) + 1} on")
+    assert says(f"({np.nanmean(adam['angle'][40:]):.0f}° on average")
+    assert says(f"{slow['n_params']} parameters") and says(f"{slow['steps_per_epoch']} steps per epoch")
+    assert says(f"{np.nanmean(slow['angle'][-10:]):.0f}° apart") and says(f"{np.nanmean(fast['angle'][-10:]):.0f}° apart")
+    assert np.all(np.diff(slow["loss"]) < 0) and not np.all(np.diff(fast["loss"]) < 0)
+    assert says(f"to {slow['loss'][-1]:.3f}") and says(f"({fast['loss'][-1]:.4f}") and fast["accuracy"] == 1.0
+
+
+def test_the_narration_of_the_rule_steps_is_true():
+    with app.server.test_request_context():
+        runs = {r: page._rule_pair(r, 0.5, 0, *page.RULE_DEMO[r][:2], page.RULE_DEMO[r][2], page.N_POINTS)
+                for r in page.RULE_DEMO}
+    without, boost = runs["boost"]
+    assert np.isnan(adaptive.epochs_to_target(without["excess"], page.TARGET))
+    assert says(f"best in {int(adaptive.epochs_to_target(boost['excess'], page.TARGET))} epochs")
+    assert says(f"up to {boost['lr_scale'].max():.0f} times")
+    without, careful = runs["careful"]
+    assert says("340,000") and 3.35e5 < without["excess"][10] < 3.45e5               # "340,000"
+    assert says("about $10^{44}$") and 1e44 <= without["excess"][100] < 1e45
+    assert careful["lr_scale"][0] == 1.0 and set(careful["lr_scale"][1:]) == {0.5}      # "cut once to 0.1"
+    assert says(f"best after {int(adaptive.epochs_to_target(careful['excess'], page.TARGET))}\nepochs")
+    without, eve = runs["eve"]
+    assert says(f"best after {int(adaptive.epochs_to_target(eve['excess'], page.TARGET))} epochs")
+    assert says(f"{int(eve['extra_evals'].sum())} extra loss evaluations")
+    assert eve["multiplier"].min() >= 2 and 0.2 <= np.mean(eve["multiplier"] == 8) < 0.3
+
+
+def test_the_narration_of_the_comparison_is_computed_not_written():
+    with app.server.test_request_context():
+        rows = {case: {r["name"]: r for r in page.summary_rows(page.case_comparison(case))} for case in page.CASES}
+    gentle, large, momentum = rows["gentle"], rows["large"], rows["momentum"]
+    assert says(f"needs {gentle['boost']['median']:g}\n  epochs instead of {gentle['none']['median']:g}")
+    assert says(f"EVE {gentle['eve']['median']:g} epochs, but {gentle['eve']['work']:g} evaluations")
+    assert gentle["careful"]["median"] == gentle["none"]["median"]
+    assert says(f"(median {large['careful']['median']:g} epochs)")
+    assert all(large[r]["reached"] == 0 for r in ("none", "boost", "eve"))
+    assert says(f"({momentum['boost']['median']:g} epochs instead of {momentum['none']['median']:g})")
+    assert says(f"({momentum['eve']['median']:g} epochs, {momentum['eve']['work']:g} evaluations)")
+    assert momentum["careful"]["reached"] == 0
+
+
+def test_the_narration_of_the_race_is_true():
+    with app.server.test_request_context():
+        runs = {r["optimizer"]: r for r in page.race()}
+    finals = {name: r["excess"][-1] for name, r in runs.items()}
+    assert min(finals, key=finals.get) == "rmsprop" and says(f"RMSprop (η = {runs['rmsprop']['lr']:g})")
+    first = {name: adaptive.epochs_to_target(r["excess"], page.TARGET) for name, r in runs.items()}
+    assert min(first, key=lambda n: np.nan_to_num(first[n], nan=1e9)) == "nesterov"
+    assert says(f"(epoch {int(first['nesterov'])})") and says(f"still {finals['adadelta']:.1f} above")
+    np.testing.assert_allclose(runs["nesterov"]["params"], runs["kochenderfer_nesterov"]["params"], atol=1e-9)
+    assert np.all(np.diff(runs["sgd"]["excess"]) <= 0)
+    rises = np.mean(np.diff(runs["adam"]["excess"]) > 0)
+    assert 0.4 < rises < 0.6  # "in almost every other epoch"
+
+
+def test_every_number_in_the_free_play_task_is_the_page_s_own():
+    assert re.search(rf"at most {page.TASK_EPOCHS} epochs", NARRATION)
+    assert f"{page.TARGET:g} of the best" in NARRATION
