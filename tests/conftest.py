@@ -23,7 +23,5 @@ def pytest_setup_options():
 def pytest_collection_modifyitems(items):
     """Browser tests run last: starting the app with dev tools changes it for
     the rest of the process (debug on, tracebacks in error pages), which the
-    production tests, using the same app through a test client, must not see.
-    The soak, the longest, goes first among them, so that with two workers
-    (`pytest -n 2`) the other browser tests run beside it."""
-    items.sort(key=lambda item: ("tests/browser/" in item.nodeid, "test_soak" not in item.nodeid))
+    production tests, using the same app through a test client, must not see."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)

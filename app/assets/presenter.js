@@ -125,9 +125,29 @@
     state.timer = setTimeout(advance, Math.max(seconds * 1000, 50));
   }
 
+  /* Captions longer than their box scroll through it during the step, like a
+   * teleprompter: a pause on the first lines, then steadily to the last ones. */
+  function scrollCaptions() {
+    cancelAnimationFrame(state.captionFrame);
+    const box = document.querySelector(".ls-steps");
+    if (!box) return;
+    box.scrollTop = 0;
+    if (!state.active || !state.auto) return;
+    const seconds = ((state.steps[state.step] || {}).duration || 12) * state.pace;
+    const hold = 0.15 * seconds * 1000, travel = 0.7 * seconds * 1000, begin = performance.now();
+    const tick = (now) => {
+      // The text may still be arriving (Markdown and formulas render late): measure every frame.
+      const extra = box.scrollHeight - box.clientHeight;
+      if (extra > 0) box.scrollTop = extra * Math.min(1, Math.max(0, (now - begin - hold) / travel));
+      if (now - begin < hold + travel) state.captionFrame = requestAnimationFrame(tick);
+    };
+    state.captionFrame = requestAnimationFrame(tick);
+  }
+
   function setAuto(on) {
     state.auto = on;
     schedule();
+    scrollCaptions();
     showBadge();
     broadcast();
   }
@@ -309,6 +329,7 @@
     state.steps = event.detail.steps || [];
     schedule();
     showBadge();
+    scrollCaptions();
     setTimeout(() => { broadcast(); speak(); }, 300);
   });
 

@@ -48,18 +48,29 @@ def test_clicker_keys_blackout_and_help_in_presenter_mode(dash_duo):
     assert_clean(dash_duo)
 
 
-def test_auto_advance_walks_the_steps_then_the_next_lesson_and_loops(dash_duo):
-    lessons = [l["path"] for l in lesson_index_from_app()]
-    start(dash_duo, app, f"{lessons[0]}?present=1&pace=0.02")
-    seen_paths = set()
+def test_auto_advance_goes_from_a_lessons_last_step_to_the_next_and_from_the_last_lesson_to_the_first(dash_duo):
+    """The two joints of the attract loop (the soak walks all of it, 500 steps)."""
+    lessons = lesson_index_from_app()
+    first, second, last = lessons[0], lessons[1 % len(lessons)], lessons[-1]
+    path = lambda: dash_duo.driver.execute_script("return window.location.pathname")
+    # pace 0.2: a 12 s step lasts 2.4 s, long enough to see each step 1 arrive.
+    start(dash_duo, app, f"{first['path']}?present=1&pace=0.2&step={first['steps']}")
+    wait_until(lambda: path() == second["path"] and progress(dash_duo).startswith("Step 1 "), timeout=30,
+               message=f"auto-advance from {first['path']} to {second['path']}")
+    dash_duo.driver.get(f"{dash_duo.server_url}{last['path']}?present=1&pace=0.2&step={last['steps']}")
+    wait_until(lambda: path() == first["path"] and progress(dash_duo).startswith("Step 1 "), timeout=30,
+               message=f"the loop from {last['path']} back to {first['path']}")
+    assert_clean(dash_duo)
 
-    def moved_on():
-        seen_paths.add(dash_duo.driver.execute_script("return window.location.pathname"))
-        return len(seen_paths) >= min(len(lessons), 2) or len(lessons) == 1
-    wait_until(moved_on, timeout=60, message=f"auto-advance across lessons {lessons}")
-    # ... and back round to the first lesson (the attract loop).
-    wait_until(lambda: dash_duo.driver.execute_script("return window.location.pathname") == lessons[0]
-               and progress(dash_duo).startswith("Step 1 "), timeout=120, message="the loop back to the start")
+
+def test_captions_longer_than_their_box_scroll_during_the_step(dash_duo):
+    start(dash_duo, app, "/rnn?present=1&step=3&pace=0.5")
+    dash_duo.wait_for_text_to_equal(".ls-progress", "Step 3 of 11")
+    box = "const b = document.querySelector('.ls-steps'); return "
+    wait_until(lambda: dash_duo.driver.execute_script(box + "b.scrollHeight > b.clientHeight"),
+               timeout=20, message="narration longer than the caption box")
+    wait_until(lambda: dash_duo.driver.execute_script(box + "b.scrollTop") > 0, timeout=20,
+               message="the captions to scroll")
     assert_clean(dash_duo)
 
 

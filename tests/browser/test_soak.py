@@ -23,9 +23,13 @@ def test_attract_loop_soak(dash_duo):
     start(dash_duo, app, f"{first}?present=1&pace={PACE}")
     driver = dash_duo.driver
     driver.execute_script(
-        "window.__soak = {steps: 0, paths: new Set()};"
+        "const home = arguments[0];"
+        "window.__soak = {steps: 0, paths: new Set(), loops: 0, last: window.location.pathname};"
         "document.addEventListener('learnscape:step', () => {"
-        "  window.__soak.steps += 1; window.__soak.paths.add(window.location.pathname); });")
+        "  const s = window.__soak, here = window.location.pathname;"
+        "  s.steps += 1; s.paths.add(here);"
+        "  if (here !== s.last && here === home) s.loops += 1;"
+        "  s.last = here; });", first)
     process = psutil.Process(os.getpid())  # the test server runs in this process
     samples = []
     deadline = time.time() + 420
@@ -37,12 +41,14 @@ def test_attract_loop_soak(dash_duo):
         time.sleep(2)
     steps = driver.execute_script("return window.__soak.steps")
     paths = driver.execute_script("return Array.from(window.__soak.paths)")
+    loops = driver.execute_script("return window.__soak.loops")
     assert steps >= STEP_CHANGES, f"only {steps} step changes in the time allowed"
     with app.server.test_request_context():
         assert set(paths) >= {l["path"] for l in lesson_index()}, f"visited {paths}"
+    assert loops >= 2, f"the attract loop came back to {first} {loops} times"
     # Memory after the first full loop (everything cached) against the end.
     warm = next(mb for s, mb in samples if s >= STEP_CHANGES // 4)
     growth = samples[-1][1] - warm
-    print(f"soak: {steps} step changes, RSS warm {warm:.0f} MB, end {samples[-1][1]:.0f} MB")
+    print(f"soak: {steps} step changes, {loops} loops, RSS warm {warm:.0f} MB, end {samples[-1][1]:.0f} MB")
     assert growth < 80, f"server memory grew {growth:.0f} MB over the soak"
     assert_clean(dash_duo)
