@@ -123,6 +123,12 @@ class Schema:
                 )
         return values, notices
 
+    def next_value(self, name: str, raw) -> str:
+        """The int setting `name` one above `raw` (cleaned first), back to its low limit after its high."""
+        setting = next(s for s in self.settings if s.name == name)
+        value = self.clean({name: raw})[0][name]
+        return str(int(setting.low if value >= setting.high else value + 1))
+
     def hidden(self, raw: dict) -> set[str]:
         """Names of settings a link asks to hide (`<name>_hide=1`)."""
         return {s.name for s in self.settings if str(raw.get(f"{s.name}_hide", "")).strip() in {"1", "true"}}

@@ -525,5 +525,4 @@ def _plane_payloads() -> tuple[dict, dict]:
 )
 def regenerate(_clicks, data_seed):
     """New random points: the next data seed (back to 0 after the largest)."""
-    values, _ = SCHEMA.clean({"data_seed": data_seed})
-    return str((values["data_seed"] + 1) % 1_000_001)
+    return SCHEMA.next_value("data_seed", data_seed)

@@ -53,3 +53,9 @@ def test_hide_keys():
 def test_parse_step(raw, expected, has_notice):
     step, notices = parse_step(raw, 5)
     assert step == expected and bool(notices) == has_notice
+
+
+@pytest.mark.parametrize("raw, after", [("41", "42"), ("1", "2"), ("4999", "5000"), ("5000", "1"),
+                                        ("garbage", "101"), ("", "101"), ("1e9", "101"), (None, "101")])
+def test_next_value_counts_up_within_the_limits_and_wraps(raw, after):
+    assert SCHEMA.next_value("epochs", raw) == after

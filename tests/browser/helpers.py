@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import time
 
+from selenium.webdriver.common.keys import Keys
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -27,6 +29,18 @@ def start(dash_duo, app, path: str = "/"):
         dash_duo.driver.get(dash_duo.server_url + path)
     dash_duo.wait_for_element(".site-main")
     return dash_duo
+
+
+def setting_field(dash_duo, name: str):
+    """The input of the lesson setting `name` (its id holds `"name":"<name>"`)."""
+    return dash_duo.find_element(f'input[id*="\\"name\\":\\"{name}\\""]')
+
+
+def retype(field, text: str):
+    """Replace what `field` holds with `text` and press Enter (Dash reads it on Enter)."""
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.DELETE)
+    field.send_keys(text, Keys.ENTER)
 
 
 def wait_until(condition, timeout: float = 10.0, message: str = "condition"):

@@ -1,11 +1,10 @@
 """The computational-graph lesson in headless Chromium, as a visitor uses it."""
 
 import pytest
-from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.computational_graph import STEPS
-from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 PATH = "/computational-graph"
@@ -28,16 +27,6 @@ def numbers(dash_duo) -> list:
     return dash_duo.driver.execute_script(
         "const el = document.querySelector('.cg-graph .js-plotly-plot');"
         "return el && el.data && el.data[4] ? Array.from(el.data[4].text || []) : null;")
-
-
-def setting(dash_duo, name):
-    return dash_duo.find_element(f'input[id*="\\"name\\":\\"{name}\\""]')
-
-
-def retype(element, text):
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(Keys.DELETE)
-    element.send_keys(text, Keys.ENTER)
 
 
 def test_stepping_forward_and_backward_through_the_lesson(dash_duo):
@@ -78,7 +67,7 @@ def test_a_song_control_changes_the_graph_and_the_link(dash_duo):
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
     wait_until(lambda: "0.471 → 0.178" in dash_duo.find_element(".cg-summary").text, message="the update")
     before = numbers(dash_duo)
-    retype(setting(dash_duo, "w2"), "0.5")
+    retype(setting_field(dash_duo, "w2"), "0.5")
     wait_until(lambda: numbers(dash_duo) != before, message="the numbers on the graph to change")
     assert any("<b>0.5</b>" in text for text in numbers(dash_duo))
     wait_until(lambda: "w2=0.5" in dash_duo.driver.current_url, message="the link to hold w2")
@@ -91,7 +80,7 @@ def test_typing_expressions_good_and_hostile(dash_duo):
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
     wait_until(lambda: "∂f/∂" in title(dash_duo), message="the default expression's graph")
     before = figure_data(dash_duo, GRAPH)
-    field = setting(dash_duo, "expr")
+    field = setting_field(dash_duo, "expr")
     retype(field, "x*y + x")
     wait_until(lambda: figure_data(dash_duo, GRAPH) != before, message="the new graph")
     wait_until(lambda: [c.text for c in dash_duo.find_elements(".cg-variables td[data-dash-column=name]")]

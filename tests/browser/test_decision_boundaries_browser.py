@@ -1,20 +1,15 @@
 """The decision-boundaries lesson in headless Chromium, as a visitor uses it."""
 
 import pytest
-from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.decision_boundaries import STEPS
-from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 PATH = "/decision-boundaries"
 AREAS = ".db-figures .ls-figure"          # the first figure of the row: the decision areas
 pytestmark = pytest.mark.browser
-
-
-def setting(dash_duo, name):
-    return dash_duo.find_element(f'input[id*="\\"name\\":\\"{name}\\""]')
 
 
 def heatmap_z(dash_duo):
@@ -69,12 +64,8 @@ def test_free_play_controls_change_the_network_and_the_link(dash_duo):
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
     wait_until(lambda: "Your network: 2 × 8" in areas_text(dash_duo), 60, "the default network")
     before = heatmap_z(dash_duo)
-    layers = setting(dash_duo, "layers")
-    layers.send_keys(Keys.CONTROL, "a")
-    layers.send_keys("1", Keys.ENTER)
-    width = setting(dash_duo, "width")
-    width.send_keys(Keys.CONTROL, "a")
-    width.send_keys("60", Keys.ENTER)
+    retype(setting_field(dash_duo, "layers"), "1")
+    retype(setting_field(dash_duo, "width"), "60")
     # A bigger run: the page says how far training has got, then draws the new areas.
     wait_until(lambda: "Your network: 1 × 60" in areas_text(dash_duo), 60, "the new network's areas")
     assert heatmap_z(dash_duo) != before

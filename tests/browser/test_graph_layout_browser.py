@@ -1,11 +1,10 @@
 """The graph-layout lesson in headless Chromium: steps, the player, the playground."""
 
 import pytest
-from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.graph_layout import STEPS
-from tests.browser.helpers import assert_clean, start, wait_until
+from tests.browser.helpers import assert_clean, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -32,15 +31,6 @@ def metric_names(dash_duo):
     return dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('.gl-metrics tbody tr:not(.ls-hidden) td:first-child'))"
         ".map(td => td.innerText.split('\\n')[0].trim());")
-
-
-def setting(dash_duo, name):
-    return dash_duo.find_element(f'input[id*="\\"name\\":\\"{name}\\""]')
-
-
-def type_into(element, text):
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(text, Keys.ENTER)
 
 
 def scene_signature(dash_duo):
@@ -97,7 +87,7 @@ def test_playground_run_new_graph_and_race(dash_duo):
     open_lesson(dash_duo, f"?step={N}")
     wait_until(lambda: circles(dash_duo) and len(circles(dash_duo)[0]) == 40, timeout=30,
                message="the default 40 circles")
-    type_into(setting(dash_duo, "n"), "25")
+    retype(setting_field(dash_duo, "n"), "25")
     wait_until(lambda: "is-stale" in dash_duo.find_element(".gl-run").get_attribute("class"),
                message="Run to ask for a run")
     dash_duo.find_element(".gl-run").click()
@@ -107,7 +97,7 @@ def test_playground_run_new_graph_and_race(dash_duo):
     wait_until(lambda: "n=25" in dash_duo.driver.current_url, message="the link to hold n")
     old = circles(dash_duo)
     dash_duo.find_element(".gl-new").click()
-    wait_until(lambda: setting(dash_duo, "seed").get_attribute("value") == "1", message="the next seed")
+    wait_until(lambda: setting_field(dash_duo, "seed").get_attribute("value") == "1", message="the next seed")
     wait_until(lambda: circles(dash_duo) != old, timeout=30, message="a new graph")
     dash_duo.find_element('input[type="radio"][value="race"]').click()
     dash_duo.find_element(".gl-run").click()
@@ -122,7 +112,7 @@ def test_a_bad_link_and_a_diverging_run_explain_themselves(dash_duo):
     text = dash_duo.find_element(".ls-notices").text
     assert "1 to 5000" in text and "Learning rate" in text and "Steps" in text
     wait_until(lambda: circles(dash_duo), timeout=30, message="a figure despite bad input")
-    type_into(setting(dash_duo, "lr"), "5")
+    retype(setting_field(dash_duo, "lr"), "5")
     dash_duo.find_element(".gl-run").click()
     wait_until(lambda: "diverged at step" in dash_duo.find_element(
         '[id*="ls-notices"]').text, timeout=30, message="the divergence notice")

@@ -1,11 +1,10 @@
 """The loss-landscape lesson in headless Chromium, as a visitor uses it."""
 
 import pytest
-from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.loss_landscape import STEPS
-from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -74,13 +73,11 @@ def test_controls_change_the_landscape_and_the_link(dash_duo):
     dash_duo.driver.get(dash_duo.server_url + f"/loss-landscape?step={N}")
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
     wait_until(lambda: surface_rows(dash_duo) == 41, timeout=SLOW, message="the default 41 × 41 grid")
-    resolution = dash_duo.find_element('input[id*="\\"name\\":\\"resolution\\""]')
-    resolution.send_keys(Keys.CONTROL, "a")
-    resolution.send_keys("15", Keys.ENTER)
+    resolution = setting_field(dash_duo, "resolution")
+    retype(resolution, "15")
     wait_until(lambda: surface_rows(dash_duo) == 15, timeout=SLOW, message="a 15 × 15 grid")
     wait_until(lambda: "resolution=15" in dash_duo.driver.current_url, message="the link to hold the grid")
-    resolution.send_keys(Keys.CONTROL, "a")
-    resolution.send_keys("5000", Keys.ENTER)
+    retype(resolution, "5000")
     wait_until(lambda: "Grid points per axis" in dash_duo.find_element(".ls-notices:not(.is-empty)").text,
                timeout=SLOW, message="a notice naming the limit")
     assert "11 to 81" in dash_duo.find_element(".ls-notices:not(.is-empty)").text

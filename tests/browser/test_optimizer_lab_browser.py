@@ -1,11 +1,10 @@
 """The optimizer lab in headless Chromium, as a visitor uses it."""
 
 import pytest
-from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.optimizer_lab import FIGURE_OF_STEP, STEPS
-from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 PATH = "/optimizer-lab"
@@ -56,9 +55,7 @@ def test_a_free_play_control_changes_the_figure_and_the_link(dash_duo):
     start(dash_duo, app, f"{PATH}?step={N}")
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
     before = wait_until(lambda: figure_data(dash_duo, slot("right")), timeout=20, message="the surface")
-    lr = dash_duo.find_element('input[id*="\\"name\\":\\"lr\\""]')
-    lr.send_keys(Keys.CONTROL, "a")
-    lr.send_keys("0.02", Keys.ENTER)
+    retype(setting_field(dash_duo, "lr"), "0.02")
     wait_until(lambda: figure_data(dash_duo, slot("right")) != before, timeout=20, message="a new run")
     wait_until(lambda: "lr=0.02" in dash_duo.driver.current_url, message="the link to hold lr")
     assert dash_duo.find_element(".ls-progress").text == f"Step {N} of {N}"   # typing never moves steps

@@ -5,7 +5,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.perceptron import STEPS
-from tests.browser.helpers import assert_clean, figure_data, start, wait_until
+from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -72,9 +72,8 @@ def test_free_play_change_changes_the_figure_and_the_link(dash_duo):
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
     bars = ".ls-figures-row .ls-figure:nth-child(2)"
     before = wait_until(lambda: figure_data(dash_duo, bars), message="bars")
-    lr = dash_duo.find_element('input[id*="\\"name\\":\\"lr\\""]')
-    lr.send_keys(Keys.CONTROL, "a")
-    lr.send_keys("0.01", Keys.ENTER)
+    lr = setting_field(dash_duo, "lr")
+    retype(lr, "0.01")
     wait_until(lambda: figure_data(dash_duo, bars) != before, message="the bars to change")
     wait_until(lambda: "lr=0.01" in dash_duo.driver.current_url, message="the link to hold lr")
     # Typing into a field never moves the steps.
@@ -86,7 +85,7 @@ def test_free_play_change_changes_the_figure_and_the_link(dash_duo):
 def test_a_link_restores_step_and_settings(dash_duo):
     start(dash_duo, app, "/perceptron?step=4&lr=0.5&optimizer=adam&epochs=50")
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 4 of {N}")
-    lr = dash_duo.find_element('input[id*="\\"name\\":\\"lr\\""]')
+    lr = setting_field(dash_duo, "lr")
     assert lr.get_attribute("value") == "0.5"
     wait_until(lambda: "Adam" in dash_duo.find_element(".ls-panel h3").text, message="update table with Adam")
     assert_clean(dash_duo)

@@ -1,12 +1,11 @@
 """The RNN lesson in headless Chromium, as a visitor uses it."""
 
 import pytest
-from selenium.webdriver.common.keys import Keys
 
 from app.main import app
 from pages.rnn import STEPS, VIEWS
 from tests.browser import helpers
-from tests.browser.helpers import figure_data, start, wait_until
+from tests.browser.helpers import figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -65,9 +64,7 @@ def test_the_temperature_changes_the_melody_and_the_link(dash_duo):
     generate = 1 + [i for i, s in enumerate(STEPS) if s.figure == "generate"][0]
     start(dash_duo, app, f"/rnn?step={generate}")
     before = wait_until(lambda: visible_figure(dash_duo, "roll"), timeout=20, message="the melody")
-    field = dash_duo.find_element('input[id*="\\"name\\":\\"temperature\\""]')
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys("0.3", Keys.ENTER)
+    retype(setting_field(dash_duo, "temperature"), "0.3")
     wait_until(lambda: visible_figure(dash_duo, "roll") not in (None, before), timeout=20,
                message="a new melody")
     wait_until(lambda: "temperature=0.3" in dash_duo.driver.current_url, message="the link to hold the temperature")
