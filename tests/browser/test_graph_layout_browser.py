@@ -55,7 +55,8 @@ def test_every_step_shows_its_scene(dash_duo):
     for k in range(1, N + 1):
         if k > 1:
             dash_duo.find_element(".ls-next").click()
-        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
+        # A cold cache computes the step's runs first (seconds, more on a loaded machine).
+        dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}", timeout=30)
         expected = SIGNATURES[STEPS[k - 1].figure]
         wait_until(lambda: scene_signature(dash_duo) == expected, timeout=30, message=f"the scene of step {k}")
     assert "step=%d" % N in dash_duo.driver.current_url
