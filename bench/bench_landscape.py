@@ -13,12 +13,9 @@ Figures, each beside the peer it is compared with in the same run:
   The same two figures, without goals, for a 1 x 5 MLP, logistic regression
   on Iris and the linear SVM on the breast cancer data.
 
-  Why the 5 x 20 speedup stays well below 10x: one loss of that net costs
-  300 points x 1,803 multiply-adds, and a single call of loss_value already
-  spends most of its time in that arithmetic (small matrix products run at
-  about the same rate whether batched or not), so batching only removes the
-  per-call overhead. Models whose loss is cheap (1 x 5, logistic
-  regression) are dominated by that overhead and gain much more.
+  For the MLPs a second variant, ``one thread``, shows what the float32
+  batched layers gain alone, without spreading chunks over threads (see
+  MLP.loss_many).
 - ``pca_landscape_ms``: the whole PCA landscape of that MLP run (directions,
   projection of the 201-point path, grid, losses along the path).
 
@@ -42,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.ml import datasets, landscape, optim, train  # noqa: E402
+from app.ml import datasets, landscape, mlp, optim, train  # noqa: E402
 from app.ml.linear import LogisticRegression  # noqa: E402
 from app.ml.mlp import MLP  # noqa: E402
 from app.ml.svm import LinearSVM  # noqa: E402
@@ -63,34 +60,49 @@ def timed(fn):
     return time.perf_counter() - start, value
 
 
-def bench_grid(name: str, model, X, y, path, single_loss, goals: bool) -> None:
-    """grid_losses against the per-point loop on the PCA plane of path."""
+def bench_grid(name: str, model, X, y, path, single_loss, goals: bool, rtol: float = 1e-10) -> None:
+    """grid_losses against the per-point loop on the PCA plane of path.
+
+    rtol: how closely the two must agree; 1e-4 for the trained MLPs, whose
+    batched layers run in float32 (see MLP.loss_many): their large, partly
+    cancelling activations leave about 3e-5 relative error where the loss
+    is smallest (1e-3), far below what a drawn surface shows."""
     d1, d2, _, center = landscape.pca_directions(path)
     alphas, betas = landscape.axes_around(landscape.project(path, center, d1, d2), RESOLUTION)
 
     def batched():
         return landscape.grid_losses(model, X, y, center, d1, d2, alphas, betas)
 
+    def one_thread():
+        saved, mlp.LOSS_MANY_THREADS = mlp.LOSS_MANY_THREADS, 1
+        try:
+            return batched()
+        finally:
+            mlp.LOSS_MANY_THREADS = saved
+
     def looped():
         return landscape.grid_losses_reference(model, X, y, center, d1, d2, alphas, betas, single_loss)
 
-    t_batched = t_looped = float("inf")
+    variants = {"default": batched, "one thread": one_thread} if isinstance(model, MLP) else {"default": batched}
+    best = dict.fromkeys([*variants, "loop"], float("inf"))
+    values = {}
     for _ in range(REPEATS):
-        seconds, Z = timed(batched)
-        t_batched = min(t_batched, seconds)
-        seconds, Z_loop = timed(looped)
-        t_looped = min(t_looped, seconds)
-    if not np.allclose(Z, Z_loop, rtol=1e-10, atol=1e-12):
-        raise SystemExit(f"{name}: grid_losses disagrees with the loop")
+        for variant, fn in [*variants.items(), ("loop", looped)]:
+            seconds, values[variant] = timed(fn)
+            best[variant] = min(best[variant], seconds)
+    for variant in variants:
+        if not np.allclose(values[variant], values["loop"], rtol=rtol, atol=1e-12):
+            raise SystemExit(f"{name}: grid_losses ({variant}) disagrees with the loop")
 
     grid = f"{RESOLUTION}x{RESOLUTION}"
-    ms, peer_ms, speedup = t_batched * 1e3, t_looped * 1e3, t_looped / t_batched
-    extra = {"goal": GRID_GOAL_MS, "met": ms <= GRID_GOAL_MS} if goals else {}
-    emit(figure="grid_ms", model=name, grid=grid, value=round(ms, 1), **extra)
+    for variant in variants:
+        ms, speedup = best[variant] * 1e3, best["loop"] / best[variant]
+        extra = {"goal": GRID_GOAL_MS, "met": ms <= GRID_GOAL_MS} if goals and variant == "default" else {}
+        emit(figure="grid_ms", variant=variant, model=name, grid=grid, value=round(ms, 1), **extra)
+        extra = {"goal": SPEEDUP_GOAL, "met": speedup >= SPEEDUP_GOAL} if goals and variant == "default" else {}
+        emit(figure="grid_speedup", variant=variant, model=name, grid=grid, value=round(speedup, 1), **extra)
     emit(figure="grid_ms", peer="python loop of the single-vector loss", model=name, grid=grid,
-         value=round(peer_ms, 1))
-    extra = {"goal": SPEEDUP_GOAL, "met": speedup >= SPEEDUP_GOAL} if goals else {}
-    emit(figure="grid_speedup", model=name, grid=grid, value=round(speedup, 1), **extra)
+         value=round(best["loop"] * 1e3, 1))
 
 
 def mlp_run(hidden: tuple[int, ...], seed: int, steps: int = 200, n: int = 300):
@@ -102,9 +114,9 @@ def mlp_run(hidden: tuple[int, ...], seed: int, steps: int = 200, n: int = 300):
 
 def bench_mlp() -> None:
     model, X, y, path, _ = mlp_run((20,) * 5, seed=0)
-    bench_grid("mlp 5x20 relu, 300 spiral points", model, X, y, path, model.loss_value, goals=True)
+    bench_grid("mlp 5x20 relu, 300 spiral points", model, X, y, path, model.loss_value, goals=True, rtol=1e-4)
     small, X, y, small_path, _ = mlp_run((5,), seed=0)
-    bench_grid("mlp 1x5 relu, 300 spiral points", small, X, y, small_path, small.loss_value, goals=False)
+    bench_grid("mlp 1x5 relu, 300 spiral points", small, X, y, small_path, small.loss_value, goals=False, rtol=1e-4)
     best = min(timed(lambda: landscape.pca_landscape(model, X, y, path, RESOLUTION))[0] for _ in range(REPEATS))
     emit(figure="pca_landscape_ms", model="mlp 5x20 relu, 300 spiral points", path_points=len(path),
          grid=f"{RESOLUTION}x{RESOLUTION}", value=round(best * 1e3, 1))

@@ -26,6 +26,8 @@ Targets ``y``:
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -43,12 +45,15 @@ RESOLUTION_MAX = 300        # decision_grid points per axis
 COORD_MAX = 1e6             # largest |coordinate| of a decision_grid window
 
 # loss_many chunk rule: a chunk of c parameter vectors is evaluated together
-# so that its largest intermediate array, c * n * (widest layer) floats, plus
-# the c * n_params floats of its parameters, stays within CHUNK_FLOATS
-# (2**17 floats = 1 MB), i.e. c = max(1, CHUNK_FLOATS // (n * widest + n_params)).
-# Memory is then bounded by a few such arrays whatever k is; the size is small
-# on purpose, as chunks that fit in the processor's cache run fastest.
+# so that its largest intermediate array, c * n * (widest layer + 1) floats,
+# plus the c * n_params floats of its parameters, stays within CHUNK_FLOATS
+# (2**17 floats = 512 KB in single precision), i.e.
+# c = max(1, CHUNK_FLOATS // (n * (widest + 1) + n_params)). Memory is then
+# bounded by a few such arrays whatever k is; the size is small on purpose, as
+# chunks that fit in the processor's cache run fastest.
 CHUNK_FLOATS = 2**17
+# Threads of one loss_many call: one per processor this process may use, at most 4.
+LOSS_MANY_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 # --------------------------------------------------------------------------
@@ -57,10 +62,12 @@ CHUNK_FLOATS = 2**17
 
 
 class Activation(NamedTuple):
-    """output(z) -> a; der(z, a) -> f'(z), given z and a = output(z) (same shape)."""
+    """output(z) -> a; der(z, a) -> f'(z), given z and a = output(z) (same shape);
+    apply(z): overwrite z with output(z), the same values without a new array."""
 
     output: Callable[[np.ndarray], np.ndarray]
     der: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    apply: Callable[[np.ndarray], None]
 
 
 def _sigmoid(z):
@@ -68,16 +75,26 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
+def _sigmoid_apply(z):
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1.0
+    z *= 0.5
+
+
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype)),
-    "tanh": Activation(np.tanh, lambda z, a: 1.0 - a * a),
-    "sigmoid": Activation(_sigmoid, lambda z, a: a * (1.0 - a)),
-    "linear": Activation(lambda z: z, lambda z, a: np.ones_like(z)),
+    "relu": Activation(lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype),
+                       lambda z: np.maximum(z, 0.0, out=z)),
+    "tanh": Activation(np.tanh, lambda z, a: 1.0 - a * a, lambda z: np.tanh(z, out=z)),
+    "sigmoid": Activation(_sigmoid, lambda z, a: a * (1.0 - a), _sigmoid_apply),
+    "linear": Activation(lambda z: z, lambda z, a: np.ones_like(z), lambda z: None),
 }
 
 
 class Loss(NamedTuple):
-    """value(out, t) -> per-point loss (..., n); der(out, t) -> d value / d out (n, m).
+    """value(out, t) -> per-point loss (..., n); der(out, t) -> d value / d out (n, m);
+    value_class_first(out_t, t): the same per-point loss of out_t (..., m, n),
+    outputs with their last two axes swapped.
 
     out: (..., n, m) network outputs; t: targets in the loss's own form
     (labels (n,) int for softmax_ce, (n, m) float for squared_error).
@@ -85,6 +102,7 @@ class Loss(NamedTuple):
 
     value: Callable[[np.ndarray, np.ndarray], np.ndarray]
     der: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    value_class_first: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 # Reductions over a short last axis (a few classes) are slow in numpy, so the
@@ -96,13 +114,6 @@ def _class_first(z):
     return np.ascontiguousarray(np.swapaxes(z, -1, -2))
 
 
-def _logsumexp(z):
-    """log sum_j exp(z[..., j]) for z: (..., n, m) -> (..., n), computed stably."""
-    zt = _class_first(z)
-    top = zt.max(axis=-2)
-    return top + np.log(np.exp(zt - top[..., None, :]).sum(axis=-2))
-
-
 def softmax(z):
     """Row-wise softmax of z: (..., n, m) -> (..., n, m), computed stably."""
     zt = _class_first(z)
@@ -111,10 +122,17 @@ def softmax(z):
     return np.swapaxes(e, -1, -2)
 
 
-def _ce_value(out, labels):
+def _ce_value_class_first(out_t, labels):
     # -log softmax(out)[label] = logsumexp(out) - out[label]
-    picked = out[..., np.arange(labels.shape[0]), labels]
-    return _logsumexp(out) - picked
+    picked = out_t[..., labels, np.arange(labels.shape[0])]
+    top = out_t.max(axis=-2)
+    e = out_t - top[..., None, :]
+    np.exp(e, out=e)
+    value = e.sum(axis=-2)
+    np.log(value, out=value)
+    value += top
+    value -= picked
+    return value
 
 
 def _ce_der(out, labels):
@@ -123,14 +141,18 @@ def _ce_der(out, labels):
     return grad
 
 
-def _se_value(out, t):
-    diff = _class_first(out - t)
+def _se_value_class_first(out_t, t):
+    diff = out_t - t.T
     return 0.5 * (diff * diff).sum(axis=-2)
 
 
+def _loss(value_class_first, der) -> Loss:
+    return Loss(lambda out, t: value_class_first(_class_first(out), t), der, value_class_first)
+
+
 LOSSES: dict[str, Loss] = {
-    "softmax_ce": Loss(_ce_value, _ce_der),
-    "squared_error": Loss(_se_value, lambda out, t: out - t),
+    "softmax_ce": _loss(_ce_value_class_first, _ce_der),
+    "squared_error": _loss(_se_value_class_first, lambda out, t: out - t),
 }
 
 
@@ -324,31 +346,57 @@ class MLP:
             out = self._forward(params, X)[0][-1]
             return float(LOSSES[self.loss].value(out, t).mean()) + self._penalty(params)
 
-    def loss_many(self, P, X, y) -> np.ndarray:
+    def loss_many(self, P, X, y, dtype=np.float32) -> np.ndarray:
         """Losses of many flat parameter vectors in one vectorized pass.
 
         P: (k, n_params) rows from flatten, 1 <= k <= LOSS_MANY_K_MAX;
-        X, y as for loss_and_grad. Returns (k,) float.
-        Rows are evaluated in chunks by batched matmul over a leading axis;
-        see CHUNK_FLOATS for how the chunk size is chosen.
+        X, y as for loss_and_grad. Returns (k,) float64.
+
+        dtype: float32 or float64, the precision of the network's layers.
+        The default float32 is about twice as fast. The loss itself is then
+        reduced in float64 from the outputs, so it agrees with loss_value to
+        about 1e-7 relative for a fresh net, and to a few 1e-5 where a
+        trained net's large activations partly cancel (a drawn surface shows
+        no difference); float64 agrees to rounding. Outputs beyond float32's
+        range (about 3e38) are inf. Rows are evaluated in chunks (see
+        CHUNK_FLOATS), shared out over LOSS_MANY_THREADS threads.
         """
         P = np.asarray(P, dtype=float)
         if P.ndim != 2 or P.shape[1] != self.n_params:
             raise ValueError(f"P must have shape (k, {self.n_params}), got {P.shape}")
         if not 1 <= P.shape[0] <= LOSS_MANY_K_MAX:
             raise ValueError(f"P must have 1..{LOSS_MANY_K_MAX} rows (LOSS_MANY_K_MAX), got {P.shape[0]}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
         X = self._check_X(X)
         t = self._targets(y, X.shape[0])
-        chunk = self.chunk_size(X.shape[0])
-        out = np.empty(P.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, P.shape[0], chunk):
-                out[start:start + chunk] = self._loss_batch(P[start:start + chunk], X, t)
+        n, k = X.shape[0], P.shape[0]
+        chunk = self.chunk_size(n)
+        inputs = np.vstack([X.T, np.ones((1, n))]).astype(dtype)         # (d0 + 1, n)
+        starts = range(0, k, chunk)
+        out = np.empty(k)
+
+        def evaluate(share: range) -> None:
+            # each hidden layer writes into one buffer per thread, whose last
+            # row of ones multiplies the next layer's biases
+            buffers = [np.ones((min(chunk, k), h + 1, n), dtype) for h in self.layer_sizes[1:-1]]
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in share:
+                    out[start:start + chunk] = self._loss_batch(P[start:start + chunk], inputs, t, buffers)
+
+        threads = min(LOSS_MANY_THREADS, len(starts))
+        if threads == 1:
+            evaluate(starts)
+        else:
+            # numpy's matrix products and ufuncs release the GIL, so chunks run in parallel
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(evaluate, [starts[i::threads] for i in range(threads)]))
         return out
 
     def chunk_size(self, n: int) -> int:
         """Parameter vectors per loss_many chunk for n data points (the CHUNK_FLOATS rule)."""
-        return max(1, CHUNK_FLOATS // (n * max(self.layer_sizes) + self.n_params))
+        return max(1, CHUNK_FLOATS // (n * (max(self.layer_sizes) + 1) + self.n_params))
 
     # ----- internals ------------------------------------------------------
 
@@ -375,32 +423,47 @@ class MLP:
         return float(self.l1 * sum(np.abs(W).sum() for W in Ws)
                      + 0.5 * self.l2 * sum((W * W).sum() for W in Ws))
 
-    def _loss_batch(self, P, X, t):
-        """Losses of the rows of P: (c, n_params) -> (c,), all in one batched pass.
+    def _loss_batch(self, P, inputs, t, buffers):
+        """Losses of the rows of P: (c, n_params) float64 -> (c,), in one batched pass.
 
-        Runs the forward pass transposed, z_l^T = W_l^T a_l^T + b_l, so that
-        activations are (c, width, n): elementwise work and the loss's
-        reductions over classes run along long contiguous rows of n points.
+        inputs: (d0 + 1, n), X transposed over a row of ones, in the working
+        dtype; buffers: one (>= c, h + 1, n) array per hidden layer, last row ones.
+        Runs the forward pass transposed, z_l^T = [W_l; b_l]^T [a_l^T; 1], so
+        that the bias is part of the matrix product and activations are
+        (c, width, n): elementwise work runs along contiguous rows of n points.
+        flatten stores W_l (fan_in, fan_out) and then b_l (fan_out,), so
+        [W_l; b_l] of every row is one reshaped slice of P, not a copy.
         """
         c = P.shape[0]
-        act = ACTIVATIONS[self.activation].output
-        a = X.T                                   # (d0, n), broadcast against (c, d1, d0)
-        penalty = np.zeros(c)
-        at = 0
+        act = ACTIVATIONS[self.activation].apply
+        rows = P.astype(inputs.dtype)
+        a, at = inputs, 0
+        penalty = self._penalty_rows(P)
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
-            W = P[:, at:at + fan_in * fan_out].reshape(c, fan_in, fan_out)
-            at += fan_in * fan_out
-            b = P[:, at:at + fan_out]
-            at += fan_out
-            z = np.matmul(W.transpose(0, 2, 1), a)  # (c, fan_out, n), one matmul per row of P
-            z += b[:, :, None]
-            a = act(z) if l < self.n_layers - 1 else z
-            if self.l1:
-                penalty += self.l1 * np.abs(W).sum(axis=(1, 2))
-            if self.l2:
-                penalty += 0.5 * self.l2 * np.einsum("cij,cij->c", W, W)
-        out = np.swapaxes(a, -1, -2)              # (c, n, m), the layout the loss table expects
-        return LOSSES[self.loss].value(out, t).mean(axis=-1) + penalty
+            Wb = rows[:, at:at + (fan_in + 1) * fan_out].reshape(c, fan_in + 1, fan_out)
+            at += (fan_in + 1) * fan_out
+            if l == self.n_layers - 1:
+                z = np.matmul(Wb.transpose(0, 2, 1), a)                # (c, m, n)
+            else:
+                a_next = buffers[l][:c]
+                z = a_next[:, :fan_out]                                 # (c, fan_out, n)
+                np.matmul(Wb.transpose(0, 2, 1), a, out=z)
+                act(z)
+                a = a_next
+        per_point = LOSSES[self.loss].value_class_first(z.astype(np.float64), t)
+        return per_point.mean(axis=-1) + penalty
+
+    def _penalty_rows(self, P) -> np.ndarray:
+        """The weight penalty of every row of P (c, n_params): (c,)."""
+        penalty = np.zeros(P.shape[0])
+        if self.l1 == 0.0 and self.l2 == 0.0:
+            return penalty
+        at = 0
+        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            W = P[:, at:at + fan_in * fan_out]
+            at += (fan_in + 1) * fan_out
+            penalty += self.l1 * np.abs(W).sum(axis=1) + 0.5 * self.l2 * np.einsum("ci,ci->c", W, W)
+        return penalty
 
     def _check_X(self, X) -> np.ndarray:
         try:

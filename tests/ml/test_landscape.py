@@ -252,7 +252,7 @@ def test_batched_and_looped_grids_agree_for_an_mlp(blobs, chunk):
     batched = ls.grid_losses(model, X, y, center, d1, d2, alphas, betas, chunk=chunk)
     looped = ls.grid_losses_reference(model, X, y, center, d1, d2, alphas, betas,
                                       single_loss=lambda p, X, y: model.loss_and_grad(p, X, y)[0])
-    np.testing.assert_allclose(batched, looped, rtol=1e-12)
+    np.testing.assert_allclose(batched, looped, rtol=1e-6)     # the MLP's batched layers run in float32
 
 
 def test_batched_and_looped_grids_agree_for_the_svm():
