@@ -551,8 +551,9 @@ def convexity_measure(Z, rel_tol: float = 1e-6) -> float:
         Z[2:, 2:] + Z[:-2, :-2] - 2 * mid,        # along α + β
         Z[2:, :-2] + Z[:-2, 2:] - 2 * mid,        # along α - β
     ])
-    # rounding in Z is about eps * |Z|; it must never count as curvature
-    tol = rel_tol * float(Z.max() - Z.min()) + 16 * np.finfo(float).eps * float(np.abs(Z).max())
+    # rounding in Z is about eps * |Z|, with the eps of float32 since an MLP's
+    # grid is evaluated in single precision; it must never count as curvature
+    tol = rel_tol * float(Z.max() - Z.min()) + 16 * np.finfo(np.float32).eps * float(np.abs(Z).max())
     return float(np.mean(second.min(axis=0) < -tol))
 
 
