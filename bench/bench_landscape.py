@@ -13,9 +13,8 @@ Figures, each beside the peer it is compared with in the same run:
   The same two figures, without goals, for a 1 x 5 MLP, logistic regression
   on Iris and the linear SVM on the breast cancer data.
 
-  For the MLPs a second variant, ``one thread``, shows what the float32
-  batched layers gain alone, without spreading chunks over threads (see
-  MLP.loss_many).
+  For the MLPs a second variant, ``float64``, evaluates the layers in
+  double precision instead of the default single (see MLP.loss_many).
 - ``pca_landscape_ms``: the whole PCA landscape of that MLP run (directions,
   projection of the 201-point path, grid, losses along the path).
 
@@ -34,12 +33,13 @@ import json
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.ml import datasets, landscape, mlp, optim, train  # noqa: E402
+from app.ml import datasets, landscape, optim, train  # noqa: E402
 from app.ml.linear import LogisticRegression  # noqa: E402
 from app.ml.mlp import MLP  # noqa: E402
 from app.ml.svm import LinearSVM  # noqa: E402
@@ -73,17 +73,13 @@ def bench_grid(name: str, model, X, y, path, single_loss, goals: bool, rtol: flo
     def batched():
         return landscape.grid_losses(model, X, y, center, d1, d2, alphas, betas)
 
-    def one_thread():
-        saved, mlp.LOSS_MANY_THREADS = mlp.LOSS_MANY_THREADS, 1
-        try:
-            return batched()
-        finally:
-            mlp.LOSS_MANY_THREADS = saved
-
     def looped():
         return landscape.grid_losses_reference(model, X, y, center, d1, d2, alphas, betas, single_loss)
 
-    variants = {"default": batched, "one thread": one_thread} if isinstance(model, MLP) else {"default": batched}
+    variants = {"default": batched}
+    if isinstance(model, MLP):
+        double = SimpleNamespace(loss_many=lambda P, X, y: model.loss_many(P, X, y, np.float64))
+        variants["float64"] = lambda: landscape.grid_losses(double, X, y, center, d1, d2, alphas, betas)
     best = dict.fromkeys([*variants, "loop"], float("inf"))
     values = {}
     for _ in range(REPEATS):

@@ -13,10 +13,8 @@ Figures, each beside the peer it is compared with in the same run:
   loop calling ``loss_value(unflatten(row))`` on the same rows. Goal >= 10x
   for the 5 x 20 net, reported for several architectures since the ratio
   depends on how much of the loop's time is per-call overhead rather than
-  arithmetic. Three variants: ``default`` as the site calls it (float32
-  layers, chunks spread over LOSS_MANY_THREADS threads), ``one thread``,
-  and ``float64, one thread`` (the arithmetic of the loop itself), so the
-  share of each ingredient is visible.
+  arithmetic. Two variants: ``float32``, as the site calls it, and
+  ``float64``, the arithmetic of the loop itself.
 
 Times are the best of several repeats (the machine may be shared).
 """
@@ -24,7 +22,6 @@ Times are the best of several repeats (the machine may be shared).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.ml import datasets, mlp, optim  # noqa: E402
+from app.ml import datasets, optim  # noqa: E402
 from app.ml.mlp import MLP, decision_grid  # noqa: E402
 
 N_POINTS = 500
@@ -99,8 +96,7 @@ def bench_heatmap(X, y) -> None:
 
 
 def bench_loss_many(X, y, hidden: tuple[int, ...], k: int = 400) -> None:
-    """loss_many as the site calls it (float32 layers, LOSS_MANY_THREADS threads)
-    against the loop, plus the same call with one thread and in float64."""
+    """loss_many as the site calls it (float32 layers) and in float64 against the loop."""
     model = MLP((2, *hidden, 3))
     theta = model.flatten(model.init(0))
     P = theta + 0.1 * np.random.default_rng(0).standard_normal((k, model.n_params))
@@ -108,21 +104,10 @@ def bench_loss_many(X, y, hidden: tuple[int, ...], k: int = 400) -> None:
     def loop():
         return np.array([model.loss_value(model.unflatten(row), X, y) for row in P])
 
-    def one_thread(dtype):
-        def run():
-            saved, mlp.LOSS_MANY_THREADS = mlp.LOSS_MANY_THREADS, 1
-            try:
-                return model.loss_many(P, X, y, dtype)
-            finally:
-                mlp.LOSS_MANY_THREADS = saved
-        return run
-
-    variants = {"default": lambda: model.loss_many(P, X, y), "one thread": one_thread(np.float32),
-                "float64, one thread": one_thread(np.float64)}
+    variants = {"float32": lambda: model.loss_many(P, X, y), "float64": lambda: model.loss_many(P, X, y, np.float64)}
     reference = loop()
     for name, fn in variants.items():
-        rtol = 1e-10 if "float64" in name else 1e-6
-        if not np.allclose(fn(), reference, rtol=rtol, atol=1e-12):
+        if not np.allclose(fn(), reference, rtol=1e-10 if name == "float64" else 1e-6, atol=1e-12):
             raise SystemExit(f"loss_many ({name}) disagrees with the loop")
     # interleave the variants so that a busy machine slows all alike
     best = dict.fromkeys([*variants, "loop"], float("inf"))
@@ -136,13 +121,12 @@ def bench_loss_many(X, y, hidden: tuple[int, ...], k: int = 400) -> None:
     emit(figure="loss_many_ms", peer="python loop of loss_value", **common, value=round(best["loop"] * 1e3, 2))
     for variant in variants:
         speedup = best["loop"] / best[variant]
-        goal = {"goal": 10.0, "met": bool(speedup >= 10.0)} if variant == "default" and hidden == GOAL_NET else {}
+        goal = {"goal": 10.0, "met": bool(speedup >= 10.0)} if variant == "float32" and hidden == GOAL_NET else {}
         emit(figure="loss_many_speedup", variant=variant, **common, value=round(speedup, 1), **goal)
 
 
 def main() -> None:
     X, y = datasets.make_2d("spiral3", N_POINTS, seed=0)
-    emit(figure="machine", processors=os.cpu_count(), loss_many_threads=mlp.LOSS_MANY_THREADS)
     bench_epochs(X, y)
     bench_heatmap(X, y)
     for hidden in ((), (5,), (20,), (20,) * 5, (100,), (5,) * 20):

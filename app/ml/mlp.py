@@ -26,8 +26,6 @@ Targets ``y``:
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -52,8 +50,6 @@ COORD_MAX = 1e6             # largest |coordinate| of a decision_grid window
 # bounded by a few such arrays whatever k is; the size is small on purpose, as
 # chunks that fit in the processor's cache run fastest.
 CHUNK_FLOATS = 2**17
-# Threads of one loss_many call: one per processor this process may use, at most 4.
-LOSS_MANY_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 # --------------------------------------------------------------------------
@@ -359,7 +355,7 @@ class MLP:
         trained net's large activations partly cancel (a drawn surface shows
         no difference); float64 agrees to rounding. Outputs beyond float32's
         range (about 3e38) are inf. Rows are evaluated in chunks (see
-        CHUNK_FLOATS), shared out over LOSS_MANY_THREADS threads.
+        CHUNK_FLOATS).
         """
         P = np.asarray(P, dtype=float)
         if P.ndim != 2 or P.shape[1] != self.n_params:
@@ -374,24 +370,13 @@ class MLP:
         n, k = X.shape[0], P.shape[0]
         chunk = self.chunk_size(n)
         inputs = np.vstack([X.T, np.ones((1, n))]).astype(dtype)         # (d0 + 1, n)
-        starts = range(0, k, chunk)
+        # each hidden layer writes into one buffer, whose last row of ones
+        # multiplies the next layer's biases
+        buffers = [np.ones((min(chunk, k), h + 1, n), dtype) for h in self.layer_sizes[1:-1]]
         out = np.empty(k)
-
-        def evaluate(share: range) -> None:
-            # each hidden layer writes into one buffer per thread, whose last
-            # row of ones multiplies the next layer's biases
-            buffers = [np.ones((min(chunk, k), h + 1, n), dtype) for h in self.layer_sizes[1:-1]]
-            with np.errstate(over="ignore", invalid="ignore"):
-                for start in share:
-                    out[start:start + chunk] = self._loss_batch(P[start:start + chunk], inputs, t, buffers)
-
-        threads = min(LOSS_MANY_THREADS, len(starts))
-        if threads == 1:
-            evaluate(starts)
-        else:
-            # numpy's matrix products and ufuncs release the GIL, so chunks run in parallel
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(evaluate, [starts[i::threads] for i in range(threads)]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, k, chunk):
+                out[start:start + chunk] = self._loss_batch(P[start:start + chunk], inputs, t, buffers)
         return out
 
     def chunk_size(self, n: int) -> int:

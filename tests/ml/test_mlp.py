@@ -254,17 +254,6 @@ def test_loss_many_rejects_other_dtypes():
         model.loss_many(np.zeros((1, model.n_params)), X, y, dtype=np.int64)
 
 
-def test_loss_many_threads_give_the_same_answer(monkeypatch):
-    model = MLP((2, 10, 10, 3))
-    X, y = datasets.make_2d("spiral3", 60, seed=0)
-    P = RNG.standard_normal((50, model.n_params))
-    monkeypatch.setattr(mlp, "CHUNK_FLOATS", 4 * (60 * 11 + model.n_params))   # 13 chunks of 4 or fewer
-    monkeypatch.setattr(mlp, "LOSS_MANY_THREADS", 1)
-    alone = model.loss_many(P, X, y)
-    monkeypatch.setattr(mlp, "LOSS_MANY_THREADS", 3)
-    np.testing.assert_array_equal(model.loss_many(P, X, y), alone)
-
-
 def test_loss_many_chunks_give_the_same_answer(monkeypatch):
     model = MLP((2, 10, 3))
     X, y = datasets.make_2d("spiral3", 50, seed=0)
