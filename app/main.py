@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dash
 import flask
-from app import background, security
+from app import background, plotly_bundle, security
 from app.cache import (CompressedCache, bind, busy_notice, cache, cache_config, code_version, compression_key,
                        init_response_cache, precompress_static)
 from app.config import settings
@@ -74,6 +74,7 @@ def create_app() -> dash.Dash:
     cache.init_app(server, config=cache_config(settings, version))
     bind(server, settings)
     security.init_security(app, settings)
+    plotly_bundle.serve(app)
     init_response_cache(app, settings)
     if settings.dev_tools:
         app.enable_dev_tools(debug=settings.debug, dev_tools_hot_reload=False)
