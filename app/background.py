@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import diskcache
+
 from app.config import Settings
 
 #: Hard limit on one background job (seconds): a job past it is stopped, so a
@@ -69,10 +71,9 @@ class _ReusesResults:
     task) per repeated request: a lecture hall replaying one step."""
 
     def call_job_fn(self, key, job_fn, args, context):
-        if self.result_ready(key):
-            if not self.stored_error(key):
-                return CACHED_JOB
-            self.clear_cache_entry(key)      # a failed job is tried again, not replayed
+        if self.result_ready(key) and not self.stored_error(key):
+            return CACHED_JOB
+        self.clear_cache_entry(key)      # a failed job is tried again, not replayed
         return super().call_job_fn(key, job_fn, args, context)
 
     def stored_error(self, key) -> bool:
@@ -92,6 +93,22 @@ class _ReusesResults:
         return super().get_result(key, None if job == CACHED_JOB else job)
 
 
+class ResultStore(diskcache.Cache):
+    """The diskcache of job results. Beside a failed job's result (Dash stores
+    the error as the result) it notes that the job failed, so that checking
+    needs no load of a result that is often a megabyte of figures."""
+
+    @staticmethod
+    def failure_key(key) -> str:
+        return f"{key}-failed"
+
+    def set(self, key, value, *args, **kwargs):
+        stored = super().set(key, value, *args, **kwargs)
+        if isinstance(value, dict) and "background_callback_error" in value:
+            super().set(self.failure_key(key), True, *args, **kwargs)
+        return stored
+
+
 def make_manager(settings: Settings, version: str):
     """(manager, celery app or None) for `settings.background`.
 
@@ -105,9 +122,16 @@ def make_manager(settings: Settings, version: str):
             return b"background_callback_error" in (value if isinstance(value, bytes) else str(value).encode())
 
     class Diskcache(_ReusesResults, DiskcacheManager):
+        # whether a result is there, and whether it failed, without loading it
+        def result_ready(self, key) -> bool:
+            return key in self.handle
+
         def stored_error(self, key) -> bool:
-            value = self.handle.get(key)
-            return isinstance(value, dict) and "background_callback_error" in value
+            return ResultStore.failure_key(key) in self.handle
+
+        def clear_cache_entry(self, key):
+            super().clear_cache_entry(key)
+            self.handle.delete(ResultStore.failure_key(key))
 
     class Inline(Diskcache):
         """Runs the job inside the request that starts it: the first poll finds
@@ -125,10 +149,8 @@ def make_manager(settings: Settings, version: str):
         return Celery(celery, cache_by=cache_by, expire=settings.cache_timeout_s), celery
     if settings.background not in ("diskcache", "inline"):
         raise ValueError(f"BACKGROUND must be diskcache, celery or inline, not {settings.background!r}")
-    import diskcache
-
     folder = Path(settings.background_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    handle = diskcache.Cache(str(folder), size_limit=DISKCACHE_SIZE_LIMIT)
+    handle = ResultStore(str(folder), size_limit=DISKCACHE_SIZE_LIMIT)
     kind = Inline if settings.background == "inline" else Diskcache
     return kind(handle, cache_by=cache_by, expire=settings.cache_timeout_s), None

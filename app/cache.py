@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import os
 import pickle
@@ -249,19 +248,11 @@ def pickled_size(value) -> int:
     return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-# --- Whole responses -------------------------------------------------------
+# --- Compression of static files -----------------------------------------
 #
-# Callbacks are pure functions of their inputs (a house rule: no module-level
-# state, everything the browser needs is in the request), so the response to
-# a callback request is a function of its body. A repeated request (the same
-# step and settings, by any visitor on any worker) is answered from the cache
-# without building the figures again. Background callbacks are never cached
-# here: their answers are job handles for one page load.
+# Whole callback answers are cached, already compressed, by app.responses.
 
-UPDATE_PATH = "/_dash-update-component"
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
-#: Largest request body whose response is cached (a browser's are a few kB).
-RESPONSE_CACHE_MAX_BODY = 64 * 1024
 
 
 class CompressedCache:
@@ -305,35 +296,31 @@ def compression_key(request) -> str:
     return g.get("compress_key") or "nocache"
 
 
+def compressor(server):
+    """The Flask-Compress instance Dash registered on `server`."""
+    for function in server.after_request_funcs.get(None, []):
+        owner = getattr(function, "__self__", None)
+        if hasattr(owner, "enabled_algorithms"):
+            return owner
+    raise LookupError("no Flask-Compress on the server")
+
+
 def init_response_cache(app, settings: Settings) -> None:
-    """Serve repeated callback requests from the cache, and mark cacheable
-    responses (static files, cached callbacks) for the compression cache."""
-    from flask import Response, g, request
+    """Serve repeated callback requests from the cache (app.responses), and
+    mark static files for the compression cache and the browser's cache."""
+    from flask import g, request
+
+    from app import responses      # it uses this module: imported here, not at the top
 
     server = app.server
+    if settings.response_cache:
+        responses.init(app, settings)
 
     @server.before_request
-    def serve_cached_response():
+    def mark_static():
         g.compress_key = None
         if request.method == "GET" and request.path.startswith(STATIC_PREFIXES):
             g.compress_key = "static:" + request.full_path.rstrip("?")
-            return None
-        if not (settings.response_cache and request.method == "POST" and request.path.endswith(UPDATE_PATH)):
-            return None
-        if request.args or (request.content_length or 0) > RESPONSE_CACHE_MAX_BODY:
-            return None          # background polls carry handles; huge bodies are not a browser's
-        body = request.get_json(silent=True)      # parsed once; Dash reuses it
-        if body is None:
-            return None
-        # canonical text: the same request from any client gives the same key
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        key = "response:" + hashlib.sha256(canonical.encode()).hexdigest()
-        g.response_key = key
-        found, data = get(key)
-        if found:
-            g.compress_key = key
-            return Response(data, mimetype="application/json")
-        return None
 
     @server.after_request
     def static_cache_headers(response):
@@ -349,25 +336,6 @@ def init_response_cache(app, settings: Settings) -> None:
             if fingerprinted:
                 response.cache_control.immutable = True
         return response
-
-    @server.after_request
-    def keep_response(response):
-        key = g.pop("response_key", None)
-        if key and not g.get("compress_key") and not g.get("transient_answer") and response.status_code == 200 \
-                and response.mimetype == "application/json" and not response.direct_passthrough \
-                and _cacheable(app, request.get_json(silent=True)):
-            set(key, response.get_data())
-            g.compress_key = key
-        return response
-
-
-def _cacheable(app, body) -> bool:
-    """A callback request whose answer depends on its body only (not a background job)."""
-    try:
-        spec = app.callback_map[body["output"]]
-    except (KeyError, TypeError):
-        return False
-    return not spec.get("background")
 
 
 def precompress_static(app, log=print) -> dict:
@@ -390,8 +358,7 @@ def precompress_static(app, log=print) -> dict:
                 urls.append(f"/_dash-component-suites/{package}/{path}")
     # the algorithms Flask-Compress really offers (Dash rewrites the config
     # value after creating it, so read them from the instance)
-    compressors = [getattr(f, "__self__", None) for f in app.server.after_request_funcs.get(None, [])]
-    algorithms = next((c.enabled_algorithms for c in compressors if hasattr(c, "enabled_algorithms")), ("gzip",))
+    algorithms = compressor(app.server).enabled_algorithms
     done = 0
     for url in dict.fromkeys(urls):
         for algorithm in algorithms:

@@ -4,7 +4,13 @@ against gunicorn (the Procfile's command, 2 workers, loopback only).
 A visitor opens a lesson (the page and the callbacks that fire on load),
 walks through every step, then plays with each setting (a few valid values
 each, at the last step) and moves to the next lesson. Requests are the ones
-the browser sends, built from the pages' real layouts (app.warmup).
+the browser sends, built from the pages' real layouts (app.warmup), sent as
+Chromium sends them: with the page load's `endId` (each visitor loads the
+site once, untimed), Chromium's Accept-Encoding, and a background callback's
+polls with the inputs' values left out. Visitors are threads of this process
+on keep-alive connections of a light client (bench/http_client.py), since
+they share the machine's cores with the server; each phase reports the CPU
+the client used (client_cpu_cores).
 
 Phases, each bounded in time:
 1. warm: one visitor per lesson replays it once (fills the cache);
@@ -24,9 +30,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.client
 import json
-import random
+import re
 import statistics
 import sys
 import tempfile
@@ -35,13 +40,18 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import brotli
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.http_client import Connection  # noqa: E402
 from tests.production.hostile import fresh_run_bodies  # noqa: E402
 from tests.production.servers import redis_available, start_gunicorn, start_redis  # noqa: E402
 
-# gzip only: this client decodes (some) answers, to follow background callbacks.
-HEADERS = {"Content-Type": "application/json", "Accept-Encoding": "gzip", "Accept": "application/json"}
+# What Chromium sends with a callback request (the server offers br and gzip).
+HEADERS = (b"Content-Type: application/json\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"
+           b"Accept: application/json\r\n")
+END_ID = re.compile(rb'"end_id":\s*"([^"]+)"')
 POLL_S = 0.5   # how often a background callback is polled (Dash's default is 1 s)
 ONCE_LIMIT_S = 900.0   # a one-pass phase (warm-up, burst) is stopped after this long
 REQUEST_TIMEOUT_S = 60.0
@@ -73,6 +83,23 @@ def alternatives(setting) -> list:
         if value != setting.default and value not in values:
             values.append(value)
     return values
+
+
+def decompress(data: bytes, encoding: str | None) -> bytes:
+    if encoding == "br":
+        return brotli.decompress(data)
+    return gzip.decompress(data) if encoding == "gzip" else data
+
+
+def poll_body(body: bytes) -> bytes:
+    """What the browser sends when it polls a background callback: the same
+    request with each input's and state's value left out (null)."""
+    request = json.loads(body)
+    for part in ("inputs", "state"):
+        for entry in request.get(part) or []:
+            if isinstance(entry, dict):     # the renderer's loop leaves a pattern's list as it is
+                entry["value"] = None
+    return json.dumps(request).encode()
 
 
 def lesson_script(app, page, callbacks) -> list[bytes]:
@@ -114,21 +141,35 @@ class Visitor(threading.Thread):
         self.samples: dict = {}
         self.http_requests = 0
         self.connection = None
+        self.query = ""
 
-    def send(self, body: bytes, query: str = "", decode: bool = False) -> tuple[object, bytes]:
+    def send(self, body: bytes, handle: dict | None = None, decode: bool = False) -> tuple[object, bytes]:
+        query = self.query
+        if handle:
+            query += ("&" if query else "?") + urllib.parse.urlencode(handle)
         try:
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
-            self.connection.request("POST", "/_dash-update-component" + query, body=body, headers=HEADERS)
-            response = self.connection.getresponse()
-            data = response.read()
-            if decode and response.getheader("Content-Encoding") == "gzip":
-                data = gzip.decompress(data)
+                self.connection = Connection(self.host, self.port, REQUEST_TIMEOUT_S)
+            status, fields, data = self.connection.request("POST", "/_dash-update-component" + query, body, HEADERS)
+            if decode:
+                data = decompress(data, fields.get("content-encoding"))
             self.http_requests += 1
-            return response.status, data
-        except (OSError, http.client.HTTPException) as error:
+            return status, data
+        except (OSError, ValueError) as error:
+            if self.connection is not None:
+                self.connection.close()
             self.connection = None
             return type(error).__name__, b""
+
+    def load_site(self) -> None:
+        """Load the site as a browser does once (not timed): its page carries
+        the `endId` every callback request of this page load repeats."""
+        connection = Connection(self.host, self.port, REQUEST_TIMEOUT_S)
+        try:
+            found = END_ID.search(connection.request("GET", "/")[2])
+        finally:
+            connection.close()
+        self.query = "?endId=" + found.group(1).decode() if found else ""
 
     def run(self):
         self.connection = None
@@ -142,11 +183,12 @@ class Visitor(threading.Thread):
             if polled:
                 # a background callback: poll as the browser does until its answer
                 handle = json.loads(data)
-                query = "?" + urllib.parse.urlencode({"cacheKey": handle["cacheKey"], "job": handle["job"]})
+                handle = {"cacheKey": handle["cacheKey"], "job": handle["job"]}
+                polling = poll_body(body)
                 end = time.perf_counter() + REQUEST_TIMEOUT_S
                 while status == 200 and time.perf_counter() < end:
                     time.sleep(POLL_S)
-                    status, data = self.send(body, query, decode=True)
+                    status, data = self.send(polling, handle, decode=True)
                     if status != 200 or b'"response"' in data:
                         break
             if b"busy" in data and self.once:
@@ -175,7 +217,9 @@ def run_phase(url: str, scripts: list[list[bytes]], visitors: int, seconds: floa
             order = scripts[i % len(scripts):] + scripts[:i % len(scripts)]
             bodies = [b for script in order for b in script]
         crowd.append(Visitor(url, bodies, stop, once, retry_busy))
-    start = time.perf_counter()
+    for visitor in crowd:
+        visitor.load_site()
+    start, client_start = time.perf_counter(), time.process_time()
     for visitor in crowd:
         visitor.start()
     deadline = start + (ONCE_LIMIT_S if once else seconds)
@@ -185,6 +229,7 @@ def run_phase(url: str, scripts: list[list[bytes]], visitors: int, seconds: floa
     for visitor in crowd:
         visitor.join(REQUEST_TIMEOUT_S)
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - client_start
     latencies = sorted(x for v in crowd for x in v.latencies)
     polled = sorted(x for v in crowd for x in v.background_latencies)
     statuses: dict = {}
@@ -208,7 +253,8 @@ def run_phase(url: str, scripts: list[list[bytes]], visitors: int, seconds: floa
             "background_requests": len(polled),
             "background_p50_ms": pct(polled, 0.50), "background_p99_ms": pct(polled, 0.99),
             "errors": errors, "statuses": statuses, "error_samples": samples,
-            "busy_messages": sum(v.busy for v in crowd)}
+            "busy_messages": sum(v.busy for v in crowd),
+            "client_cpu_cores": round(client_cpu / elapsed, 2) if elapsed else None}
 
 
 def worker_restarts(log: str) -> dict:

@@ -89,3 +89,31 @@ def test_diskcache_processes_run_the_job_with_progress():
         assert run_job(web.url, "<script>")[0] == "not a number"
     finally:
         web.stop()
+
+
+def test_stored_results_are_checked_without_loading_them(tmp_path, monkeypatch):
+    """A repeated request learns that a result is there, and did not fail,
+    without reading the result (often a megabyte of figures); a failed one is
+    computed again."""
+    import dataclasses
+
+    from app import background
+    from app.config import load
+
+    settings = dataclasses.replace(load(), background="diskcache", background_dir=str(tmp_path))
+    manager, _ = background.make_manager(settings, "store-test")
+    store = manager.handle
+    store.set("good", {"figures": [0] * 1000})
+    store.set("bad", {"background_callback_error": {"msg": "boom", "tb": ""}})
+
+    def no_load(*_args, **_kwargs):
+        raise AssertionError("a result was loaded")
+
+    monkeypatch.setattr(store, "get", no_load)
+    assert manager.result_ready("good") and not manager.stored_error("good")
+    assert manager.result_ready("bad") and manager.stored_error("bad")
+    assert not manager.result_ready("absent")
+    assert manager.call_job_fn("good", None, (), {}) == background.CACHED_JOB
+
+    manager.clear_cache_entry("bad")         # what happens before it is computed again
+    assert not manager.result_ready("bad") and not manager.stored_error("bad")

@@ -1,5 +1,6 @@
-"""The cache in one process: memoized runs, whole callback responses, compressed
-static files, and what happens when the backend fails or the worker is busy."""
+"""The cache in one process: memoized runs, compressed static files, and what
+happens when the backend fails or the worker is busy (whole callback answers:
+test_responses.py)."""
 
 from __future__ import annotations
 
@@ -115,50 +116,12 @@ def test_compressed_cache_is_bounded_and_skips_uncacheable():
     assert store.get("br;static:0") is None and store.get("br;static:5") == bytes(20)
 
 
-def _lesson_request():
-    page = warmup.lesson_pages()[0]
-    view = warmup.Page.render(app, page)
-    callbacks = warmup.server_callbacks(app)
-    return next((cb, bodies[0]) for cb in callbacks if not cb.background
-                and (bodies := warmup.request_bodies(view, cb, {warmup.step_key(view): 1}, [warmup.step_key(view)])))
-
-
-def test_a_repeated_callback_request_is_answered_from_the_cache(monkeypatch):
-    callback, body = _lesson_request()
-    body = {**body, "changedPropIds": body["changedPropIds"] + ["response-cache-test.value"]}
-    first = CLIENT.post(warmup.UPDATE_URL, json=body)
-    assert first.status_code == 200
-
-    def must_not_run(*_args, **_kwargs):
-        raise AssertionError("the callback ran again")
-
-    monkeypatch.setitem(app.callback_map[callback.output], "callback", must_not_run)
-    second = CLIENT.post(warmup.UPDATE_URL, json=body)
-    assert second.status_code == 200 and second.get_data() == first.get_data()
-
-
-def test_background_callbacks_are_never_cached_whole():
-    assert not site_cache._cacheable(app, {"output": "nope"})
-    spec = {"background": {"interval": 1000}}
-    fake = type("FakeApp", (), {"callback_map": {"x.children": spec}})
-    assert not site_cache._cacheable(fake, {"output": "x.children"})
-    assert site_cache._cacheable(type("FakeApp", (), {"callback_map": {"x.children": {}}}), {"output": "x.children"})
-
-
-def _compressor():
-    for function in app.server.after_request_funcs[None]:
-        owner = getattr(function, "__self__", None)
-        if owner is not None and type(owner).__name__ == "Compress":
-            return owner
-    raise AssertionError("no Flask-Compress")
-
-
 def test_static_files_are_compressed_once_and_cached_by_the_browser():
     html = CLIENT.get("/").get_data(as_text=True)
     path = re.search(r'src="(/_dash-component-suites/[^"]+dash_renderer[^"]+)"', html).group(1)
     first = CLIENT.get(path, headers={"Accept-Encoding": "br, gzip"})
     assert first.headers["Content-Encoding"] == "br"
-    assert _compressor().cache.get(f"br;static:{path}") == first.get_data()
+    assert site_cache.compressor(app.server).cache.get(f"br;static:{path}") == first.get_data()
     assert first.headers["Cache-Control"].count("max-age=31536000") == 1
     asset = re.search(r'href="(/assets/[^"]+\.css\?m=[^"]+)"', html).group(1)
     assert CLIENT.get(asset).headers["Cache-Control"] == "public, max-age=31536000, immutable"
