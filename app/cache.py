@@ -339,8 +339,10 @@ def init_response_cache(app, settings: Settings) -> None:
 
 
 def precompress_static(app, log=print) -> dict:
-    """Compress the static scripts (plotly.js, MathJax, Dash's bundles) into
-    this process's compressed cache now, for every encoding the site offers.
+    """Compress the static scripts the pages load (the partial plotly.js,
+    Dash's bundles and their lazily loaded chunks) into this process's
+    compressed cache now, for every encoding the site offers. The full
+    plotly.min.js that Dash still registers is left out: no page loads it.
 
     Run in gunicorn's master before it forks (--preload), every worker starts
     with them, instead of the first visitors each paying seconds of CPU.
@@ -354,7 +356,7 @@ def precompress_static(app, log=print) -> dict:
     urls = re.findall(r'src="(/_dash-component-suites/[^"]+\.js)"', html)
     for package, paths in getattr(app, "registered_paths", {}).items():
         for path in paths:   # chunks loaded later, without a fingerprint in their URL
-            if path.endswith(".js") and ("async-" in path or package == "plotly"):
+            if path.endswith(".js") and "async-" in path:
                 urls.append(f"/_dash-component-suites/{package}/{path}")
     # the algorithms Flask-Compress really offers (Dash rewrites the config
     # value after creating it, so read them from the instance)
