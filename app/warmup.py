@@ -282,13 +282,15 @@ def post(client, body: dict, wait_s: float = BACKGROUND_WAIT_S):
         return response
     query = {"cacheKey": handle["cacheKey"], "job": handle["job"]}
     end = time.monotonic() + wait_s
-    while time.monotonic() < end:
-        time.sleep(0.1)
+    while True:
+        # At once first: a job run inside the request (or quickly) is done already.
         response = client.post(UPDATE_URL, json=body, query_string=query)
         data = response.get_json(silent=True) if response.status_code == 200 else None
         if not isinstance(data, dict) or "response" in data:
             return response      # the result, no update (204) or an error
-    return response
+        if time.monotonic() >= end:
+            return response
+        time.sleep(0.1)
 
 
 def warm(app: dash.Dash, only: list[str] | None = None, log=print) -> dict:

@@ -20,8 +20,30 @@ def pytest_setup_options():
     return options
 
 
+#: Browser test files that take longest (the soak by far), first among the
+#: browser files so that both workers end at about the same time; the other
+#: browser files follow in collection order.
+LONGEST_BROWSER_FILES = ("test_soak.py", "test_loss_landscape_browser.py", "test_graph_layout_browser.py")
+
+
+def pytest_configure(config):
+    """Under `--dist loadfile` xdist hands out files in collection order only
+    with its reordering off: by default it starts with the files that hold the
+    most tests, which would run some browser files before production ones."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def _order(item) -> tuple[bool, int]:
+    path = item.nodeid.split("::", 1)[0]
+    browser = "tests/browser/" in path
+    name = path.rsplit("/", 1)[-1]
+    longest = LONGEST_BROWSER_FILES.index(name) if browser and name in LONGEST_BROWSER_FILES else None
+    return browser, len(LONGEST_BROWSER_FILES) if longest is None else longest
+
+
 def pytest_collection_modifyitems(items):
     """Browser tests run last: starting the app with dev tools changes it for
     the rest of the process (debug on, tracebacks in error pages), which the
     production tests, using the same app through a test client, must not see."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+    items.sort(key=_order)

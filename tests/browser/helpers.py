@@ -15,18 +15,20 @@ def free_port() -> int:
 
 
 def start(dash_duo, app, path: str = "/"):
-    """Start `app` with dev tools (so callback errors show) and open `path`."""
-    port = free_port()
-    # Test clients of other modules in this process may have served requests
-    # already; Flask then refuses the error handler dev tools add. Flask itself
-    # resets this flag whenever its development server stops.
-    app.server._got_first_request = False
-    # Production bundles: the development ones cost the browser seconds per
-    # page; callback errors still reach the dev tools and the console.
-    dash_duo.start_server(app, port=port, debug=True, use_reloader=False, dev_tools_hot_reload=False,
-                          dev_tools_ui=True, dev_tools_props_check=True, dev_tools_serve_dev_bundles=False)
-    if path != "/":
-        dash_duo.driver.get(dash_duo.server_url + path)
+    """Start `app` with dev tools (so callback errors show), unless this
+    module's server already runs it (tests/browser/conftest.py), and open `path`."""
+    if not dash_duo.server.started:
+        # Test clients of other modules in this process may have served requests
+        # already; Flask then refuses the error handler dev tools add. Flask itself
+        # resets this flag whenever its development server stops.
+        app.server._got_first_request = False
+        # Production bundles: the development ones cost the browser seconds per
+        # page; callback errors still reach the dev tools and the console.
+        dash_duo.start_server(app, navigate=False, port=free_port(), debug=True, use_reloader=False,
+                              dev_tools_hot_reload=False, dev_tools_ui=True, dev_tools_props_check=True,
+                              dev_tools_serve_dev_bundles=False)
+        dash_duo._url = dash_duo.server.url  # `server_url` without its setter's visit to the home page
+    dash_duo.wait_for_page(dash_duo.server_url + path)
     dash_duo.wait_for_element(".site-main")
     return dash_duo
 

@@ -4,8 +4,7 @@ import pytest
 
 from app.main import app
 from pages.rnn import STEPS, VIEWS
-from tests.browser import helpers
-from tests.browser.helpers import figure_data, retype, setting_field, start, wait_until
+from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -22,14 +21,6 @@ def visible_figure(dash_duo, name: str):
         "const el = document.querySelector(arguments[0]); return el && !el.classList.contains('ls-hidden');",
         slot(name))
     return figure_data(dash_duo, slot(name)) if shown else None
-
-
-def assert_clean(dash_duo):
-    """helpers.assert_clean, except for other lessons' icons: `start` opens the home page
-    first, and its lesson map is not this lesson's business."""
-    errors = [e for e in helpers.console_errors(dash_duo) if "/assets/icons/" not in e or "/rnn.svg" in e]
-    assert errors == [], errors
-    assert not dash_duo.driver.find_elements("css selector", ".dash-fe-error__title"), "callback error shown"
 
 
 def label(dash_duo) -> str:
