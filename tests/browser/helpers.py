@@ -28,6 +28,9 @@ def start(dash_duo, app, path: str = "/"):
                               dev_tools_hot_reload=False, dev_tools_ui=True, dev_tools_props_check=True,
                               dev_tools_serve_dev_bundles=False)
         dash_duo._url = dash_duo.server.url  # `server_url` without its setter's visit to the home page
+        dash_duo.started_app = app
+    # the module's server keeps serving the app it started with
+    assert dash_duo.started_app is app, "one browser-test module serves one app (tests/browser/conftest.py)"
     dash_duo.wait_for_page(dash_duo.server_url + path)
     dash_duo.wait_for_element(".site-main")
     return dash_duo
