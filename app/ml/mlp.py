@@ -362,9 +362,13 @@ class MLP:
             raise ValueError(f"P must have shape (k, {self.n_params}), got {P.shape}")
         if not 1 <= P.shape[0] <= LOSS_MANY_K_MAX:
             raise ValueError(f"P must have 1..{LOSS_MANY_K_MAX} rows (LOSS_MANY_K_MAX), got {P.shape[0]}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        try:
+            working = None if dtype is None else np.dtype(dtype)
+        except TypeError:
+            working = None
+        if working not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        dtype = working
         X = self._check_X(X)
         t = self._targets(y, X.shape[0])
         n, k = X.shape[0], P.shape[0]

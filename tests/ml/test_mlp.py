@@ -250,8 +250,9 @@ def test_loss_many_keeps_tiny_losses_precise_in_single_precision():
 def test_loss_many_rejects_other_dtypes():
     model = MLP((2, 3, 2))
     X, y = datasets.make_2d("xor", 10, seed=0)
-    with pytest.raises(ValueError, match="float32 or float64"):
-        model.loss_many(np.zeros((1, model.n_params)), X, y, dtype=np.int64)
+    for dtype in (np.int64, np.float16, "garbage", None, object):
+        with pytest.raises(ValueError, match="float32 or float64"):
+            model.loss_many(np.zeros((1, model.n_params)), X, y, dtype=dtype)
 
 
 def test_loss_many_chunks_give_the_same_answer(monkeypatch):
