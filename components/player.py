@@ -45,6 +45,16 @@ def static(figure: go.Figure | dict) -> dict:
     return animation(figure, [{}], start="first")
 
 
+def placeholder(text: str = "") -> dict:
+    """A payload for a figure that has nothing to show, with `text` in its middle."""
+    figure = go.Figure(layout={
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "annotations": [{"text": text, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+                         "font": {"size": 16}}] if text else [],
+    })
+    return static(figure)
+
+
 def compact(values, digits: int = 4) -> list:
     """An array rounded to `digits` significant-ish decimals, as nested lists."""
     array = np.asarray(values, dtype=float)
@@ -77,6 +87,7 @@ def animated_graph(player: str, name: str, *, height: int = 420, config: dict | 
                 config={"displaylogo": False, "displayModeBar": False, "responsive": True, **(config or {})},
             ),
         ],
+        id=player_id("box", player, name=name),
         className=f"ls-figure {className}".strip(),
     )
 

@@ -23,6 +23,11 @@ class Setting:
     low / high: inclusive limits for numbers; choices: allowed values for "choice";
     pattern: a regular expression a "text" value must match in full, and
     pattern_help: how to say so to a visitor.
+    help: a line under the control (numbers default to their limits);
+    widget: "" (the kind's usual control), "radio" (a choice as radio buttons)
+        or "hidden" (no control shown: another part of the page writes it);
+    labels: a label per choice, in the order of `choices`; for "bool", the
+        checkbox's own label.
     """
 
     name: str
@@ -34,6 +39,9 @@ class Setting:
     choices: tuple = ()
     pattern: str = ""
     pattern_help: str = ""
+    help: str = ""
+    widget: str = ""
+    labels: tuple = ()
 
     def describe_limit(self) -> str:
         if self.kind == "choice":
@@ -101,13 +109,13 @@ class Schema:
     def defaults(self) -> dict:
         return {s.name: s.default for s in self.settings}
 
-    def clean(self, raw: dict) -> tuple[dict, list[str]]:
-        """Valid values for every setting, and notices for replaced ones.
+    def check(self, raw: dict) -> tuple[dict, dict[str, str]]:
+        """Valid values for every setting, and a notice per replaced one, by setting name.
 
         Missing keys take their default silently; present but invalid ones
         take their default with a notice naming the limit.
         """
-        values, notices = {}, []
+        values, notices = {}, {}
         for setting in self.settings:
             if setting.name not in raw or raw[setting.name] in ("", None):
                 values[setting.name] = setting.default
@@ -117,15 +125,23 @@ class Schema:
             except (ValueError, TypeError, OverflowError):
                 values[setting.name] = setting.default
                 shown = str(raw[setting.name])[:40]
-                notices.append(
+                notices[setting.name] = (
                     f"{setting.label}: “{shown}” is not allowed ({setting.describe_limit()}); "
                     f"using {_fmt(setting.default)}."
                 )
         return values, notices
 
+    def clean(self, raw: dict) -> tuple[dict, list[str]]:
+        """`check`, with the notices as a list in display order."""
+        values, notices = self.check(raw)
+        return values, list(notices.values())
+
+    def get(self, name: str) -> Setting:
+        return next(s for s in self.settings if s.name == name)
+
     def next_value(self, name: str, raw) -> str:
         """The int setting `name` one above `raw` (cleaned first), back to its low limit after its high."""
-        setting = next(s for s in self.settings if s.name == name)
+        setting = self.get(name)
         value = self.clean({name: raw})[0][name]
         return str(int(setting.low if value >= setting.high else value + 1))
 

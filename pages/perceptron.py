@@ -1,8 +1,8 @@
 """Lesson: the song-preference perceptron (seed: visualizing neural networks).
 
-Figures and the step player come from components; the model from app.ml.
-Each change of step or setting asks the server for one (memoized) training
-run; playing and scrubbing it happen in the browser.
+The lesson engine runs the steps; this module holds the layout and one view
+per figure of the narration. Training runs come from app.lessons.perceptron
+(memoized here); playing and scrubbing them happen in the browser.
 """
 
 from __future__ import annotations
@@ -14,44 +14,28 @@ import numpy as np
 from dash import Input, Output, State, dash_table, dcc, html
 
 from app.cache import memoize
-from app.ml import optim, train
-from app.ml.datasets import SONG_FEATURES, SONGS_LEARNABLE, SONGS_UNLEARNABLE
-from app.ml.perceptron import MAX_SONGS, Perceptron, check_songs, plane_in_box, sigmoid
+from app.lessons import perceptron as experiments
+from app.lessons.perceptron import LEARNABLE, PRESETS, UNLEARNABLE, decode_songs, encode_songs, song_titles
+from app.ml import optim
+from app.ml.datasets import SONG_FEATURES
+from app.ml.perceptron import MAX_SONGS, check_songs, plane_in_box
 from components import perceptron_figures as figures
+from components.engine import Lesson, View, step_index
 from components.ids import lesson_id, setting_id
-from components.lesson import lesson_shell, setting_control
 from components.narration import load_steps
-from components.player import animated_graph, step_player
-from components.settings_schema import Schema, Setting, parse_step
+from components.settings_schema import Schema, Setting
 
 LESSON = "perceptron"
 STEPS = load_steps(Path(__file__).with_suffix(".md"))
 MAX_FRAMES = 120
 
-
-def encode_songs(rows) -> str:
-    """Songs as link text: one group of four 0/1 digits (modern, sad, piano, like) per song."""
-    return ".".join("".join(str(int(v)) for v in row) for row in rows)
-
-
-def decode_songs(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """X (n, 3), y (n,) from `encode_songs` text."""
-    table = np.array([[int(c) for c in group] for group in text.split(".")], dtype=float)
-    return table[:, :3], table[:, 3]
-
-
-PRESETS = {
-    encode_songs([r[1:] for r in SONGS_UNLEARNABLE]): [r[0] for r in SONGS_UNLEARNABLE],
-    encode_songs([r[1:] for r in SONGS_LEARNABLE]): [r[0] for r in SONGS_LEARNABLE],
-}
-UNLEARNABLE, LEARNABLE = list(PRESETS)
-
 SCHEMA = Schema((
-    Setting("optimizer", "Optimizer", "choice", "sgd", choices=tuple(optim.OPTIMIZERS)),
-    Setting("lr", "Learning rate", "float", 1.0, low=1e-5, high=100.0),
+    Setting("optimizer", "Optimizer", "choice", "sgd", choices=tuple(optim.OPTIMIZERS),
+            labels=tuple(spec.label for spec in optim.OPTIMIZERS.values())),
+    Setting("lr", "Learning rate η", "float", 1.0, low=1e-5, high=100.0, help="10⁻⁵ to 100"),
     Setting("epochs", "Epochs", "int", 300, low=1, high=5000),
-    Setting("seed", "Seed", "int", 0, low=0, high=1_000_000),
-    Setting("songs", "Songs", "text", UNLEARNABLE,
+    Setting("seed", "Seed", "int", 0, low=0, high=1_000_000, help="starting weights"),
+    Setting("songs", "Songs", "text", UNLEARNABLE, widget="hidden",
             pattern=r"[01]{4}(\.[01]{4}){0,%d}" % (MAX_SONGS - 1),
             pattern_help=f"1 to {MAX_SONGS} songs, each four digits 0/1: modern, sad, piano, like"),
 ))
@@ -64,114 +48,13 @@ PAGE = dict(
 
 # Which songs each narrated step trains on; free play uses the table.
 STEP_SONGS = {"learnable": LEARNABLE, "predict": LEARNABLE}
-STEPS_PLAY = {s.figure: s.play for s in STEPS}
 
-
-def song_titles(songs: str) -> list[str]:
-    return PRESETS.get(songs) or [f"Song {i + 1}" for i in range(songs.count(".") + 1)]
-
-
-@memoize()
-def training_run(songs: str, optimizer: str, lr: float, epochs: int, seed: int) -> dict:
-    """One training run on `songs` (see encode_songs), with every epoch's numbers.
-
-    Returns w (T+1, 3), b (T+1,), probs (T+1, n), loss (T+1,) full-data loss,
-    grads_w (T, 3), message (why it stopped early, or "").
-    """
-    X, y = check_songs(*decode_songs(songs))
-    model = Perceptron(n_features=3)
-    history = train.run(model, optim.make(optimizer, lr=lr), (X, y), epochs, seed)
-    w, b = history.params["w"], history.params["b"]
-    z = w @ X.T + b[:, None]
-    loss = np.mean(np.logaddexp(0.0, z) - y * z, axis=1)
-    return {"w": w, "b": b, "probs": sigmoid(z), "loss": loss, "grads_w": history.grads["w"],
-            "grads_b": history.grads["b"], "message": history.message}
+training_run = memoize()(experiments.training_run)
 
 
 def frame_indices(n_params: int, limit: int = MAX_FRAMES) -> np.ndarray:
     """At most `limit` evenly spread indices into 0..n_params-1, first and last included."""
     return np.unique(np.linspace(0, n_params - 1, min(n_params, limit)).round().astype(int))
-
-
-def layout(**query) -> html.Div:
-    values, notices = SCHEMA.clean(query)
-    step, step_notices = parse_step(query.get("step"), len(STEPS))
-    hidden = SCHEMA.hidden(query)
-    stage = [
-        step_player(LESSON, label="epoch"),
-        html.Div([animated_graph(LESSON, "cube", height=460), animated_graph(LESSON, "bars", height=460)],
-                 className="ls-figures-row"),
-        html.Div(id=lesson_id("update", LESSON), className="ls-panel ls-hidden"),
-        _predict_panel(),
-        _songs_panel(values["songs"]),
-        animated_graph(LESSON, "curves", height=460),
-        _settings_panel(values, hidden),
-    ]
-    return lesson_shell(LESSON, STEPS, stage, step=step, notices=notices + step_notices,
-                        defaults=SCHEMA.defaults())
-
-
-def _settings_panel(values: dict, hidden: set) -> html.Div:
-    options = [{"label": spec.label, "value": name} for name, spec in optim.OPTIMIZERS.items()]
-
-    def text_input(name):
-        return dcc.Input(id=setting_id(LESSON, name), type="text",
-                         value=str(values[name]), debounce=True)
-
-    return html.Div(
-        [
-            html.H3("Settings"),
-            html.Div(
-                [
-                    setting_control(LESSON, "optimizer", "Optimizer", dcc.Dropdown(
-                        id=setting_id(LESSON, "optimizer"), options=options, value=values["optimizer"],
-                        clearable=False), hidden="optimizer" in hidden),
-                    setting_control(LESSON, "lr", "Learning rate η", text_input("lr"),
-                                    hidden="lr" in hidden, help_text="10⁻⁵ to 100"),
-                    setting_control(LESSON, "epochs", "Epochs", text_input("epochs"),
-                                    hidden="epochs" in hidden, help_text="1 to 5,000"),
-                    setting_control(LESSON, "seed", "Seed", text_input("seed"),
-                                    hidden="seed" in hidden, help_text="starting weights"),
-                ],
-                className="ls-controls",
-            ),
-        ],
-        className="ls-panel",
-    )
-
-
-def _predict_panel() -> html.Div:
-    return html.Div(
-        [
-            html.H3("A new song"),
-            dcc.Checklist(id=lesson_id("new-song", LESSON), options=list(SONG_FEATURES),
-                          value=["sad", "piano"], inline=True, className="ls-checklist"),
-            html.P(id=lesson_id("prediction", LESSON), className="ls-prediction"),
-        ],
-        id=lesson_id("predict-panel", LESSON), className="ls-panel ls-hidden",
-    )
-
-
-def _songs_panel(songs: str) -> html.Div:
-    X, y = decode_songs(songs)
-    rows = [{"song": t, **{f: int(v) for f, v in zip(SONG_FEATURES, x)}, "likes": int(l)}
-            for t, x, l in zip(song_titles(songs), X, y)]
-    columns = [{"name": "song", "id": "song", "editable": False}] + [
-        {"name": c, "id": c, "type": "numeric"} for c in (*SONG_FEATURES, "likes")
-    ]
-    return html.Div(
-        [
-            html.H3("Songs"),
-            dash_table.DataTable(id=lesson_id("songs-table", LESSON), data=rows, columns=columns,
-                                 editable=True, row_deletable=True,
-                                 style_cell={"fontFamily": "inherit", "fontSize": 16, "padding": "6px"},
-                                 style_header={"fontWeight": 600}),
-            html.Button("+ Add a song", id=lesson_id("add-song", LESSON), className="ls-prev"),
-            html.P(id=lesson_id("songs-message", LESSON), className="ls-message"),
-            dcc.Input(id=setting_id(LESSON, "songs"), type="hidden", value=songs),
-        ],
-        id=lesson_id("songs-panel", LESSON), className="ls-panel ls-hidden",
-    )
 
 
 def songs_for_step(figure: str, table_songs: str) -> str:
@@ -180,52 +63,50 @@ def songs_for_step(figure: str, table_songs: str) -> str:
     return STEP_SONGS.get(figure, UNLEARNABLE)
 
 
-def _run_or_message(values: dict, songs: str) -> tuple[dict | None, str]:
-    try:
-        return training_run(songs, values["optimizer"], float(values["lr"]), int(values["epochs"]),
-                            int(values["seed"])), ""
-    except ValueError as error:
-        return None, f"Cannot train: {error}."
-
-
-@dash.callback(
-    Output({"type": "pl-frames", "player": LESSON, "name": "cube"}, "data"),
-    Output({"type": "pl-frames", "player": LESSON, "name": "bars"}, "data"),
-    Output({"type": "pl-frames", "player": LESSON, "name": "curves"}, "data"),
-    Output(lesson_id("update", LESSON), "children"),
-    Output(lesson_id("update", LESSON), "className"),
-    Output(lesson_id("predict-panel", LESSON), "className"),
-    Output(lesson_id("songs-panel", LESSON), "className"),
-    Output(lesson_id("notices", LESSON), "children"),
-    Output(lesson_id("notices", LESSON), "className"),
-    Output(lesson_id("achieved", LESSON), "data"),
-    Input(lesson_id("step", LESSON), "data"),
-    *[Input(setting_id(LESSON, name), "value") for name in SCHEMA.names],
-)
-def show_step(step, *raw):
-    values, notices = SCHEMA.clean(dict(zip(SCHEMA.names, raw)))
-    index = min(max(int(step or 0), 0), len(STEPS) - 1) if isinstance(step, int) else 0
-    figure = STEPS[index].figure
+def run_of(values: dict, figure: str) -> tuple[str, dict]:
+    """The songs and the training run a step shows (ValueError for songs the model refuses)."""
     songs = songs_for_step(figure, values["songs"])
-    run, error = _run_or_message(values, songs)
-    if run is None:
-        notices.append(error)
-        songs, run = UNLEARNABLE, training_run(UNLEARNABLE, "sgd", 1.0, 300, 0)
-    if run["message"]:
-        notices.append(f"Training stopped: {run['message']}. Try a smaller learning rate.")
-    payloads = _payloads(figure, songs, run)
-    update = _update_table(run, values) if figure == "update" else []
-    panel = "ls-panel"
-    hidden = "ls-panel ls-hidden"
-    own_songs_learned = figure == "free" and songs not in PRESETS and run["loss"][-1] < 0.05
-    return (*payloads, update, panel if figure == "update" else hidden,
-            panel if figure in ("predict", "free") else hidden,
-            panel if figure == "free" else hidden,
-            [html.P(n) for n in notices], "ls-notices" if notices else "ls-notices is-empty",
-            [index] if own_songs_learned else [])
+    try:
+        run = training_run(songs, values["optimizer"], float(values["lr"]), int(values["epochs"]),
+                           int(values["seed"]))
+    except ValueError as error:
+        raise ValueError(f"cannot train on these songs: {error}") from error
+    return songs, run
 
 
-def _payloads(figure: str, songs: str, run: dict) -> tuple[dict, dict, dict]:
+# -- views ----------------------------------------------------------------------------------
+
+
+def training_view(ctx) -> View:
+    """Every figure but the update table: the cube, the prediction bars and the curves."""
+    songs, run = run_of(ctx.values, ctx.figure)
+    notices = [f"Training stopped: {run['message']}. Try a smaller learning rate."] if run["message"] else []
+    own_songs_learned = ctx.figure == "free" and songs not in PRESETS and run["loss"][-1] < 0.05
+    panels = {"predict": ("predict", "free"), "songs": ("free",)}
+    return View(figures=_payloads(ctx.figure, songs, run), notices=notices, achieved=own_songs_learned,
+                panels=[name for name, figs in panels.items() if ctx.figure in figs])
+
+
+def update_view(ctx) -> View:
+    """The first update, weight by weight, beside the figures."""
+    songs, run = run_of(ctx.values, ctx.figure)
+    return View(figures=_payloads(ctx.figure, songs, run), panels=["update"],
+                outputs={"update": _update_table(run, ctx.values)})
+
+
+VIEWS = {"data": training_view, "predictions": training_view, "update": update_view, "train": training_view,
+         "why": training_view, "learnable": training_view, "predict": training_view, "free": training_view}
+
+ENGINE = Lesson(
+    LESSON, SCHEMA, STEPS, VIEWS,
+    graphs={"cube": 460, "bars": 460, "curves": 460},
+    panels={"update": "ls-panel", "predict": "ls-panel", "songs": "ls-panel"},
+    outputs={"update": (Output(lesson_id("panel", LESSON, name="update"), "children"), [])},
+)
+show_step = ENGINE.register()
+
+
+def _payloads(figure: str, songs: str, run: dict) -> dict[str, dict]:
     X, y = decode_songs(songs)
     titles = song_titles(songs)
     T = len(run["loss"]) - 1
@@ -237,15 +118,15 @@ def _payloads(figure: str, songs: str, run: dict) -> tuple[dict, dict, dict]:
         frames = frame_indices(T + 1)
     labels = [f"epoch {int(e)} · loss {run['loss'][e]:.3f}" for e in frames]
     polygons = None if figure == "data" else [plane_in_box(run["w"][e], run["b"][e]) for e in frames]
-    cube = figures.cube_figure(X, y, titles, polygons, labels)
-    bars = figures.prediction_bars(y, titles, run["probs"][frames], run["loss"][frames], labels)
-    epochs = np.arange(T + 1)
-    curves = figures.training_curves(epochs, run["loss"], run["w"], run["b"], frames, labels)
-    autoplay = STEPS_PLAY.get(figure, False)
+    payloads = {
+        "cube": figures.cube_figure(X, y, titles, polygons, labels),
+        "bars": figures.prediction_bars(y, titles, run["probs"][frames], run["loss"][frames], labels),
+        "curves": figures.training_curves(np.arange(T + 1), run["loss"], run["w"], run["b"], frames, labels),
+    }
     start = "last" if figure in ("why", "predict", "free") else "first"
-    for payload in (cube, bars, curves):
-        payload["autoplay"], payload["start"] = autoplay, start
-    return cube, bars, curves
+    for payload in payloads.values():
+        payload["start"] = start
+    return payloads
 
 
 def _update_table(run: dict, values: dict) -> list:
@@ -268,6 +149,59 @@ def _update_table(run: dict, values: dict) -> list:
     ]
 
 
+# -- layout ---------------------------------------------------------------------------------
+
+
+def layout(**query) -> html.Div:
+    return ENGINE.page(query, stage)
+
+
+def stage(values: dict, hidden: set) -> list:
+    return [
+        ENGINE.step_player(label="epoch"),
+        html.Div([ENGINE.graph("cube"), ENGINE.graph("bars")], className="ls-figures-row"),
+        html.Div(id=ENGINE.panel_id("update"), className="ls-panel ls-hidden"),
+        _predict_panel(),
+        _songs_panel(values["songs"]),
+        ENGINE.graph("curves"),
+        html.Div([html.H3("Settings"),
+                  html.Div(ENGINE.controls(values, hidden), className="ls-controls")], className="ls-panel"),
+    ]
+
+
+def _predict_panel() -> html.Div:
+    return html.Div(
+        [
+            html.H3("A new song"),
+            dcc.Checklist(id=lesson_id("new-song", LESSON), options=list(SONG_FEATURES),
+                          value=["sad", "piano"], inline=True, className="ls-checklist"),
+            html.P(id=lesson_id("prediction", LESSON), className="ls-prediction"),
+        ],
+        id=ENGINE.panel_id("predict"), className="ls-panel ls-hidden",
+    )
+
+
+def _songs_panel(songs: str) -> html.Div:
+    X, y = decode_songs(songs)
+    rows = [{"song": t, **{f: int(v) for f, v in zip(SONG_FEATURES, x)}, "likes": int(l)}
+            for t, x, l in zip(song_titles(songs), X, y)]
+    columns = [{"name": "song", "id": "song", "editable": False}] + [
+        {"name": c, "id": c, "type": "numeric"} for c in (*SONG_FEATURES, "likes")
+    ]
+    return html.Div(
+        [
+            html.H3("Songs"),
+            dash_table.DataTable(id=lesson_id("songs-table", LESSON), data=rows, columns=columns,
+                                 editable=True, row_deletable=True,
+                                 style_cell={"fontFamily": "inherit", "fontSize": 16, "padding": "6px"},
+                                 style_header={"fontWeight": 600}),
+            html.Button("+ Add a song", id=lesson_id("add-song", LESSON), className="ls-prev"),
+            html.P(id=lesson_id("songs-message", LESSON), className="ls-message"),
+        ],
+        id=ENGINE.panel_id("songs"), className="ls-panel ls-hidden",
+    )
+
+
 @dash.callback(
     Output(lesson_id("prediction", LESSON), "children"),
     Output(lesson_id("achieved", LESSON), "data", allow_duplicate=True),
@@ -278,14 +212,13 @@ def _update_table(run: dict, values: dict) -> list:
 )
 def predict_new_song(features, step, *raw):
     values, _ = SCHEMA.clean(dict(zip(SCHEMA.names, raw)))
-    index = step if isinstance(step, int) and 0 <= step < len(STEPS) else 0
-    songs = songs_for_step(STEPS[index].figure, values["songs"])
-    run, error = _run_or_message(values, songs)
-    if run is None:
-        return error, []
+    index, _ = step_index(step, len(STEPS))
+    try:
+        _, run = run_of(values, STEPS[index].figure)
+    except ValueError as error:
+        return f"Cannot predict: {error}.", []
     chosen = {f for f in features if isinstance(f, str)} & set(SONG_FEATURES) if isinstance(features, list) else set()
-    x = np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES])
-    p = float(sigmoid(x @ run["w"][-1] + run["b"][-1]))
+    p = experiments.predict(run, np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES]))
     described = ", ".join(f for f in SONG_FEATURES if f in chosen) or "none of the features"
     verdict = "can't tell" if abs(p - 0.5) < 0.05 else "likes it" if p > 0.5 else "does not like it"
     who = "the perceptron" if verdict == "can't tell" else "Ben"

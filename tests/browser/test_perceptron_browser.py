@@ -94,7 +94,29 @@ def test_a_link_restores_step_and_settings(dash_duo):
 def test_a_bad_link_shows_a_notice_and_a_working_page(dash_duo):
     start(dash_duo, app, "/perceptron?step=99&lr=-1&epochs=1000000000")
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
-    notices = dash_duo.find_element(".ls-notices").text
-    assert "Learning rate" in notices and "Epochs" in notices and "Step" in notices
+    def notices():
+        return " ".join(n.text for n in dash_duo.find_elements(".ls-notices"))
+
+    wait_until(lambda: "Learning rate" in notices() and "Epochs" in notices() and "Step" in notices(),
+               message="notices of the step and both bad settings")
     wait_until(lambda: figure_data(dash_duo, ".ls-figure"), message="figures despite bad input")
     assert_clean(dash_duo)
+
+
+def test_a_bad_value_is_told_beside_its_field_and_replaced(dash_duo):
+    start(dash_duo, app, "/perceptron?step=9")
+    field = setting_field(dash_duo, "lr")
+    retype(field, "99999999")
+    note = '[id*="ls-field-note"][id*="\\"lr\\""]'
+    wait_until(lambda: "not allowed" in dash_duo.find_element(note).text, message="the note beside the field")
+    wait_until(lambda: field.get_attribute("value") == "1.0", message="the field shows the value used")
+    assert "lr=" not in dash_duo.driver.current_url
+    assert_clean(dash_duo)
+
+
+def test_clicking_a_label_focuses_its_field(dash_duo):
+    start(dash_duo, app, "/perceptron?step=9")
+    label = [l for l in dash_duo.find_elements(".ls-control-label") if l.text.startswith("Learning rate")][0]
+    label.click()
+    focused = dash_duo.driver.switch_to.active_element
+    assert focused.get_attribute("id") == setting_field(dash_duo, "lr").get_attribute("id")
