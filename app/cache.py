@@ -148,6 +148,18 @@ def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mi
         return False
 
 
+def delete(key: str) -> bool:
+    """Remove `key` from the cache; False if it was absent or the backend fails."""
+    backend = guard.backend()
+    if backend is None:
+        return False
+    try:
+        return bool(backend.delete(key))
+    except Exception as error:
+        guard.failed("delete", error)
+        return False
+
+
 _held = threading.local()
 
 
