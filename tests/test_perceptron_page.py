@@ -10,44 +10,52 @@ DEFAULTS = [page.SCHEMA.defaults()[n] for n in page.SCHEMA.names]
 
 
 def call_show_step(step, **overrides):
-    raw = [overrides.get(n, d) for n, d in zip(page.SCHEMA.names, DEFAULTS)]
+    """Every output of the step callback, by name."""
     with app.server.test_request_context():
-        return page.show_step(step, *raw)
+        return page.ENGINE.outputs(step, {**page.SCHEMA.defaults(), **overrides})
 
 
 @pytest.mark.parametrize("step", range(len(page.STEPS)))
 def test_every_step_produces_three_animations(step):
-    cube, bars, curves, *_ = call_show_step(step)
-    for payload in (cube, bars, curves):
-        assert payload["figure"]["data"] and len(payload["frames"]) >= 1
+    out = call_show_step(step)
+    for name in ("cube", "bars", "curves"):
+        assert out[f"figure:{name}"]["figure"]["data"] and len(out[f"figure:{name}"]["frames"]) >= 1
 
 
 def test_the_training_step_animates_many_epochs():
     training = [i for i, s in enumerate(page.STEPS) if s.figure == "train"][0]
-    cube, bars, curves, *_ = call_show_step(training)
+    bars = call_show_step(training)["figure:bars"]
     assert 50 <= len(bars["frames"]) <= page.MAX_FRAMES
     assert bars["autoplay"] is True
 
 
+def test_the_update_step_shows_its_table_and_only_there():
+    update = [i for i, s in enumerate(page.STEPS) if s.figure == "update"][0]
+    out = call_show_step(update)
+    assert out["panel:update"] == "ls-panel" and "Loss before" in str(out["update"])
+    assert call_show_step(0)["panel:update"].endswith("ls-hidden")
+
+
 def test_a_setting_change_changes_the_figure():
     free = len(page.STEPS) - 1
-    a = call_show_step(free)[1]["frames"][-1]
-    b = call_show_step(free, lr="0.01")[1]["frames"][-1]
+    a = call_show_step(free)["figure:bars"]["frames"][-1]
+    b = call_show_step(free, lr="0.01")["figure:bars"]["frames"][-1]
     assert a != b
 
 
 @pytest.mark.parametrize("name, raw", [("lr", "-1"), ("lr", "NaN"), ("epochs", "1000000000"),
                                        ("optimizer", "rm -rf"), ("seed", "1.5"), ("songs", "")])
 def test_bad_settings_give_a_notice_and_a_working_page(name, raw):
-    *payloads, update, _, _, _, notices, notice_class, achieved = call_show_step(len(page.STEPS) - 1, **{name: raw})
-    assert all(p["figure"]["data"] for p in payloads[:3])
+    out = call_show_step(len(page.STEPS) - 1, **{name: raw})
+    assert all(out[f"figure:{g}"]["figure"]["data"] for g in ("cube", "bars", "curves"))
     if raw != "":
-        assert notice_class == "ls-notices" and notices
+        assert out["notices-class"] == "ls-notices" and out["notices"]
+        assert "not allowed" in out[f"note:{name}"]
 
 
 @pytest.mark.parametrize("step", [None, -5, 10**9, "3", [1], {"a": 1}])
 def test_garbage_steps_do_not_break(step):
-    assert call_show_step(step)[0]["figure"]["data"]
+    assert call_show_step(step)["figure:cube"]["figure"]["data"]
 
 
 @pytest.mark.parametrize("rows, ok", [
@@ -82,5 +90,5 @@ def test_prediction_of_a_new_song_and_its_task():
 def test_learning_your_own_songs_is_detected_as_the_free_play_task():
     free = len(page.STEPS) - 1
     own = page.encode_songs([[1, 0, 0, 1], [0, 0, 0, 0]])
-    assert call_show_step(free, songs=own)[-1] == [free]
-    assert call_show_step(free)[-1] == []  # the preset songs do not count
+    assert call_show_step(free, songs=own)["achieved"] == [free]
+    assert call_show_step(free)["achieved"] == []  # the preset songs do not count

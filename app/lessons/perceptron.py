@@ -15,8 +15,11 @@ def encode_songs(rows) -> str:
 
 
 def decode_songs(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """X (n, 3), y (n,) from `encode_songs` text."""
-    table = np.array([[int(c) for c in group] for group in text.split(".")], dtype=float)
+    """X (n, 3), y (n,) from `encode_songs` text; ValueError for anything else."""
+    groups = text.split(".")
+    if not all(len(group) == 4 and set(group) <= {"0", "1"} for group in groups):
+        raise ValueError("each song is four digits 0 or 1: modern, sad, piano, like")
+    table = np.array([[int(c) for c in group] for group in groups], dtype=float)
     return table[:, :3], table[:, 3]
 
 
