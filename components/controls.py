@@ -7,22 +7,16 @@ says why a value was replaced; clicking a label focuses its field.
 
 from __future__ import annotations
 
-import json
 from typing import Mapping, Sequence
 
 from dash import dcc, html
 
-from components.ids import lesson_id, setting_id
+from components.ids import dom_id, lesson_id, setting_id
 from components.settings_schema import Schema, Setting
 
 
 def field_note_id(lesson: str, name: str) -> dict:
     return lesson_id("field-note", lesson, name=name)
-
-
-def dom_id(component_id: dict) -> str:
-    """The id a dict-id component has in the page (as Dash renders it), for `htmlFor`."""
-    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
 
 
 def widget_value(setting: Setting, value):

@@ -27,6 +27,8 @@ from typing import Callable, Mapping, Sequence
 import dash
 from dash import Input, Output, State, html
 
+from app.pure_callbacks import pure_callback
+from components.figure_text import describe
 from components.controls import field_note_id, setting_controls, widget_value
 from components.ids import lesson_id, player_id, setting_id
 from components.lesson import lesson_shell
@@ -50,6 +52,8 @@ class View:
     outputs: declared extra output name -> value (the rest get their defaults).
     notices: messages for the visitor.
     achieved: the step's "try it" task is done.
+    alts: graph name -> its text alternative, where the one built from its data
+        (`components.figure_text.describe`) would not say enough.
     """
 
     figures: Mapping[str, dict] = field(default_factory=dict)
@@ -58,6 +62,7 @@ class View:
     outputs: Mapping[str, object] = field(default_factory=dict)
     notices: Sequence[str] = ()
     achieved: bool = False
+    alts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,9 @@ class StepContext:
         extra input's name, or None when called directly);
     report(text, fraction): progress of a long computation (0..1), shown on
         the page for background lessons, ignored otherwise;
-    fallback: True when this is the retry with default settings after an error.
+    fallback: True when this is the retry with default settings after an error;
+    raw: the settings as the browser sent them, before cleaning (to say more
+        about a refused value than the schema can).
     """
 
     index: int
@@ -79,6 +86,7 @@ class StepContext:
     triggered: str | None = None
     report: Callable[[str, float], None] = lambda text, fraction: None
     fallback: bool = False
+    raw: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def figure(self) -> str:
@@ -170,7 +178,7 @@ class Lesson:
         values, field_notes = self.schema.check(dict(raw))
         notices += list(field_notes.values())
         ctx = StepContext(index, self.steps[index], values, dict(extra or {}), triggered,
-                          report or (lambda text, fraction: None))
+                          report or (lambda text, fraction: None), raw=dict(raw))
         view = self._view_or_fallback(ctx, notices)
         notices += list(view.notices)
         return self._named(ctx, view, notices, field_notes, raw)
@@ -200,6 +208,7 @@ class Lesson:
             out[f"figure:{name}"] = payload
             out[f"box:{name}"] = self._box_class(name, payload is not None)
             out[f"height:{name}"] = {"height": f"{view.heights.get(name, height)}px"}
+            out[f"alt:{name}"] = view.alts.get(name) or describe(payload)
         for name in self.panels:
             out[f"panel:{name}"] = self.panel_class(name, name in view.panels)
         for name, (_, default) in self.extra_outputs.items():
@@ -223,6 +232,7 @@ class Lesson:
             outs[f"figure:{name}"] = Output(player_id("frames", self.player, name=name), "data")
             outs[f"box:{name}"] = Output(player_id("box", self.player, name=name), "className")
             outs[f"height:{name}"] = Output(player_id("graph", self.player, name=name), "style")
+            outs[f"alt:{name}"] = Output(player_id("alt", self.player, name=name), "children")
         for name in self.panels:
             outs[f"panel:{name}"] = Output(self.panel_id(name), "className")
         for name, (output, _) in self.extra_outputs.items():
@@ -263,7 +273,7 @@ class Lesson:
             def show_step(step, *rest):
                 return run(None, step, *rest)
         show_step.__name__ = f"show_step_{self.id.replace('-', '_')}"
-        return dash.callback(*self.output_map().values(), *inputs, **options)(show_step)
+        return pure_callback(*self.output_map().values(), *inputs, **options)(show_step)
 
     def _triggered(self, extra_names: list[str]) -> str | None:
         try:
@@ -297,4 +307,5 @@ def _fill_field_notes(component, lesson: str, notes: Mapping[str, str]) -> None:
 
 
 def _with_defaults(ctx: StepContext, schema: Schema) -> StepContext:
-    return StepContext(ctx.index, ctx.step, schema.defaults(), ctx.extra, ctx.triggered, ctx.report, True)
+    return StepContext(ctx.index, ctx.step, schema.defaults(), ctx.extra, ctx.triggered, ctx.report, True,
+                       ctx.raw)

@@ -1,6 +1,7 @@
 """The lesson shell: narration beside the figures, step navigation, link sharing.
 
-All narrated steps are rendered once into the page; moving between steps only
+All narrated steps are rendered once into the page, as html components built
+on the server (so the text draws with the page, before any late script); moving between steps only
 changes which one is shown (clientside), so navigation works without a server
 round trip. The page's own callbacks read the current step from the
 `lesson_id("step", lesson)` store to choose what its figures show, and may
@@ -15,7 +16,7 @@ from typing import Sequence
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from components.ids import lesson_id, setting_id
-from components.math_markup import mark_math
+from components.narration_html import inline_components, narration_div
 from components.narration import Step
 
 
@@ -33,7 +34,7 @@ def lesson_shell(lesson: str, steps: Sequence[Step], stage, *, step: int = 0,
         [
             dcc.Store(id=lesson_id("step", lesson), data=step),
             dcc.Store(id=lesson_id("steps", lesson), data=[
-                {"title": s.title, "duration": s.duration, "figure": s.figure, "play": s.play}
+                {"title": s.title, "duration": s.presenter_seconds, "figure": s.figure, "play": s.play}
                 for s in steps
             ]),
             dcc.Store(id=lesson_id("defaults", lesson), data=defaults or {}),
@@ -81,7 +82,8 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
     return [
         html.Div(f"Step {current + 1} of {len(steps)}", id=lesson_id("progress", lesson),
                  className="ls-progress"),
-        html.Div(sections, className="ls-steps"),
+        # Focusable, so that keyboard visitors can scroll a long step.
+        html.Div(sections, className="ls-steps", tabIndex="0", role="region", **{"aria-label": "Narration"}),
         html.Nav(
             [
                 html.Button("← Previous", id=lesson_id("prev", lesson), className="ls-prev",
@@ -91,6 +93,7 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
                             disabled=current == len(steps) - 1),
                 # Shown on the last step (css); learnscape.js knows the lesson order.
                 html.Button("Next lesson →", className="ls-next-lesson"),
+                html.Button("Figure ↓", className="ls-to-figure", title="Scroll to the figure"),
             ],
             className="ls-nav",
         ),
@@ -103,22 +106,17 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
     ]
 
 
-def _markdown(text: str, class_name: str) -> dcc.Markdown:
-    """Narration Markdown; its formulas are typeset by KaTeX in the browser."""
-    return dcc.Markdown(mark_math(text), className=class_name)
-
-
 def _step_content(lesson: str, index: int, step: Step) -> list:
-    content = [html.H2(step.title), _markdown(step.body, "ls-markdown")]
+    content = [html.H2(step.title), narration_div(step.body, "ls-markdown")]
     if step.question:
         content.append(html.Details(
-            [html.Summary([html.Strong("Predict: "), step.question]),
-             _markdown(step.answer, "ls-answer")],
+            [html.Summary([html.Strong("Predict: "), *inline_components(step.question)]),
+             narration_div(step.answer, "ls-answer")],
             className="ls-question",
         ))
     if step.task:
         content.append(html.Div(
-            [html.Strong("Try it: "), _markdown(step.task, "ls-task-text"),
+            [html.Strong("Try it: "), narration_div(step.task, "ls-task-text"),
              html.Span("✓ done", className="ls-task-check")],
             id=lesson_id("task", lesson, index=index), className="ls-task",
         ))

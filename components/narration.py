@@ -15,7 +15,8 @@ attributes; the rest, up to the next `## `, is its Markdown narration
 (formulas between `$...$` or `$$...$$`). Known attributes:
 
 - `figure`: the name of the figure state the page shows for this step,
-- `duration`: seconds the step stays up in presenter mode (default 12),
+- `duration`: the least seconds the step stays up in presenter mode (default
+  12); it stays longer when its caption needs it (`Step.presenter_seconds`),
 - `task`: a "try it" task shown under the narration,
 - `question` / `answer`: a predict-then-reveal question and its answer,
 - `play`: "yes" to start the step player when the step opens.
@@ -28,7 +29,14 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from components.spoken_math import spoken
+
 DEFAULT_DURATION_S = 12.0
+#: Exhibit pacing: captions are read at this many words a minute, and then the
+#: figure gets its own time (longer when the step plays a run).
+READING_WPM = 160
+FIGURE_S, PLAYING_FIGURE_S = 4.0, 8.0
+_FORMULA = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
 _ATTRIBUTE = re.compile(r"^([a-z_]+):\s*(.*)$")
 _KNOWN = {"figure", "duration", "task", "question", "answer", "play"}
 
@@ -49,6 +57,19 @@ class Step:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def words(self) -> int:
+        """Words a visitor reads in the caption: title, text, and formulas as they are said."""
+        text = _FORMULA.sub(lambda m: " " + spoken((m.group(1) or m.group(2) or "").strip()) + " ", self.body)
+        return len(re.findall(r"[\w'’.-]+", self.title + " " + re.sub(r"[*_`#>|]", " ", text)))
+
+    @property
+    def presenter_seconds(self) -> float:
+        """How long presenter mode shows the step: its caption read at READING_WPM words a
+        minute plus the figure's own time, and never less than `duration`."""
+        figure = PLAYING_FIGURE_S if self.play else FIGURE_S
+        return round(max(self.duration, self.words * 60 / READING_WPM + figure), 1)
 
 
 def parse_steps(text: str) -> list[Step]:

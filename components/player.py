@@ -8,14 +8,18 @@ value, so playing and scrubbing never ask the server.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from components.ids import player_id
+from components.ids import dom_id, player_id
 
 #: Speed choices: label -> milliseconds per frame.
 SPEEDS = {"0.5×": 240, "1×": 120, "2×": 60, "4×": 30}
+#: The order the speed button steps through them, from 1×.
+SPEED_CYCLE = [(label, SPEEDS[label]) for label in ("1×", "2×", "4×", "0.5×")]
 
 
 def animation(figure: go.Figure | dict, frames: list[dict], *, labels: list[str] | None = None,
@@ -77,10 +81,13 @@ def _jsonable(value):
 
 def animated_graph(player: str, name: str, *, height: int = 420, config: dict | None = None,
                    className: str = "") -> html.Div:
-    """A graph redrawn clientside from its player's frame, and its payload store."""
+    """A graph redrawn clientside from its player's frame, its payload store, and its
+    text alternative (what a screen reader reads in place of the picture)."""
+    alt = player_id("alt", player, name=name)
     return html.Div(
         [
             dcc.Store(id=player_id("frames", player, name=name)),
+            html.P(id=alt, className="ls-sr-only"),
             dcc.Graph(
                 id=player_id("graph", player, name=name),
                 style={"height": f"{height}px"},
@@ -89,6 +96,7 @@ def animated_graph(player: str, name: str, *, height: int = 420, config: dict | 
         ],
         id=player_id("box", player, name=name),
         className=f"ls-figure {className}".strip(),
+        role="figure", **{"aria-describedby": dom_id(alt)},
     )
 
 
@@ -107,9 +115,9 @@ def step_player(player: str, *, label: str = "step") -> html.Div:
                 className="pl-slider",
             ),
             html.Span("", id=player_id("label", player), className="pl-label"),
-            dcc.Dropdown(id=player_id("speed", player), value=SPEEDS["1×"],
-                         options=[{"label": k, "value": v} for k, v in SPEEDS.items()],
-                         clearable=False, searchable=False, className="pl-speed"),
+            # One button that cycles through the speeds: no menu to open, one tap on a phone.
+            html.Button("1×", id=player_id("speed", player), className="pl-button pl-speed",
+                        title="Playing speed (press for the next)", **{"aria-label": "Playing speed 1×"}),
             dcc.Interval(id=player_id("interval", player), interval=SPEEDS["1×"], disabled=True),
             dcc.Store(id=player_id("meta", player), data={"label": label}),
         ],
@@ -124,6 +132,9 @@ clientside_callback(
     Output(player_id("slider", MATCH), "max"),
     Output(player_id("interval", MATCH), "disabled"),
     Output(player_id("play", MATCH), "children"),
+    Output(player_id("play", MATCH), "disabled"),
+    Output(player_id("step", MATCH), "disabled"),
+    Output(player_id("reset", MATCH), "disabled"),
     Input(player_id("play", MATCH), "n_clicks"),
     Input(player_id("step", MATCH), "n_clicks"),
     Input(player_id("reset", MATCH), "n_clicks"),
@@ -134,9 +145,15 @@ clientside_callback(
 )
 
 clientside_callback(
-    "function(ms) { return Math.min(Math.max(Number(ms) || 120, 16), 2000); }",
+    """function (n) {
+        const speeds = %s;
+        const [label, ms] = speeds[(Number(n) || 0) %% speeds.length];
+        return [ms, label, "Playing speed " + label];
+    }""" % json.dumps(SPEED_CYCLE),
     Output(player_id("interval", MATCH), "interval"),
-    Input(player_id("speed", MATCH), "value"),
+    Output(player_id("speed", MATCH), "children"),
+    Output(player_id("speed", MATCH), "aria-label"),
+    Input(player_id("speed", MATCH), "n_clicks"),
 )
 
 clientside_callback(

@@ -55,7 +55,15 @@ def site_layout() -> html.Div:
                 [
                     dcc.Link([html.Span("◆", className="site-logo-mark"), "Learnscape"], href="/",
                              className="site-logo"),
-                    html.Nav(nav_links, className="site-nav"),
+                    html.Nav(nav_links, className="site-nav", **{"aria-label": "Lessons"}),
+                    # Phones: the same links behind one button (two taps to any lesson).
+                    html.Details(
+                        [html.Summary("☰ Lessons", className="site-menu-button"),
+                         html.Nav([dcc.Link(p["name"], href=p["relative_path"], className="site-menu-link")
+                                   for p in lessons()], className="site-menu-list",
+                                  **{"aria-label": "Lessons (menu)"})],
+                        className="site-menu",
+                    ),
                     html.Button("?", className="site-help-button", title="Keys and presenter mode (?)",
                                 **{"aria-label": "Keyboard help"}),
                 ],

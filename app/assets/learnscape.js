@@ -41,7 +41,35 @@
     const traces = frame.traces || patches.map((_, j) => j);
     traces.forEach((ti, j) => { data[ti] = Object.assign({}, data[ti], patches[j]); });
     const layout = frame.layout ? merge(payload.figure.layout || {}, frame.layout) : payload.figure.layout;
-    return { data: data, layout: layout };
+    return { data: data, layout: presenting() ? exhibitLayout(layout || {}) : layout };
+  }
+
+  const reducedMotion = () => Boolean(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+  const presenting = () => document.body && document.body.classList.contains("presenting");
+
+  /* Presenter mode is read from two or three metres away: ticks of at least
+   * 18 px, titles of at least 28 px, legends and labels of at least 20 px. */
+  const EXHIBIT = { tick: 18, axisTitle: 22, title: 28, text: 20 };
+  function exhibitLayout(layout) {
+    const font = (f, size) => Object.assign({}, f, { size: Math.max((f && f.size) || 0, size) });
+    const out = Object.assign({}, layout, { font: font(layout.font, EXHIBIT.text) });
+    const title = typeof layout.title === "string" ? { text: layout.title } : layout.title;
+    if (title) out.title = Object.assign({}, title, { font: font(title.font, EXHIBIT.title) });
+    out.legend = Object.assign({}, layout.legend, { font: font(layout.legend && layout.legend.font, EXHIBIT.text) });
+    const scale = (axis) => {
+      const t = typeof axis.title === "string" ? { text: axis.title } : axis.title;
+      return Object.assign({}, axis, { tickfont: font(axis.tickfont, EXHIBIT.tick) },
+        t ? { title: Object.assign({}, t, { font: font(t.font, EXHIBIT.axisTitle) }) } : {});
+    };
+    Object.keys(layout).forEach((key) => {
+      if (/^[xy]axis\d*$/.test(key) && layout[key]) out[key] = scale(layout[key]);
+      if (/^scene\d*$/.test(key) && layout[key]) {
+        const scene = Object.assign({}, layout[key]);
+        ["xaxis", "yaxis", "zaxis"].forEach((a) => { if (scene[a]) scene[a] = scale(scene[a]); });
+        out[key] = scene;
+      }
+    });
+    return out;
   }
 
   function setUrl(mutate) {
@@ -75,6 +103,7 @@
         const presenting = Boolean(window.learnscapePresenter && window.learnscapePresenter.active);
         v = payload.start === "last" && !presenting ? last : 0;
         playing = (Boolean(payload.autoplay) || presenting) && last > 0;
+        if (playing && reducedMotion()) { playing = false; v = last; }   // the result, without the motion
       } else if (has("pl-play")) {
         if (playing) { playing = false; } else { if (v >= last) v = 0; playing = last > 0; }
       } else if (has("pl-step")) {
@@ -82,11 +111,12 @@
       } else if (has("pl-reset")) {
         playing = false; v = 0;
       } else if (has("pl-interval")) {
-        if (!playing) return [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+        if (!playing) return [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
         v = v + 1;
         if (v >= last) { v = last; playing = false; }
       }
-      return [v, last, !playing, playing ? "❚❚ Pause" : "▶ Play"];
+      const still = last <= 0;   // nothing to play on this step
+      return [v, last, !playing, playing ? "❚❚ Pause" : "▶ Play", still, still, still];
     },
 
     /* Every figure of a player drawn at frame `value`, and its caption. */
@@ -285,5 +315,31 @@
     typesetPending = true;
     requestAnimationFrame(() => { typesetPending = false; typeset(document.body); });
   }).observe(document.documentElement, { childList: true, subtree: true });
+  typeset(document.body);   // the first server answer's narration (components/first_paint.py)
+
+  /* Phones: swipe the narration left for the next step, right for the previous one. */
+  let touch = null;
+  document.addEventListener("touchstart", (event) => {
+    const t = event.touches[0];
+    touch = event.touches.length === 1 && event.target.closest(".ls-narration") ? { x: t.clientX, y: t.clientY } : null;
+  }, { passive: true });
+  document.addEventListener("touchend", (event) => {
+    if (!touch) return;
+    const t = event.changedTouches[0];
+    const dx = t.clientX - touch.x, dy = t.clientY - touch.y;
+    touch = null;
+    if (Math.abs(dx) < 60 || Math.abs(dy) > 0.6 * Math.abs(dx)) return;
+    const button = document.querySelector(dx < 0 ? ".ls-lesson .ls-next" : ".ls-lesson .ls-prev");
+    if (button && !button.disabled) button.click();
+  }, { passive: true });
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest(".site-menu-link");
+    if (link) link.closest("details").open = false;   // the menu closes on the way to a lesson
+    if (event.target.closest(".ls-to-figure")) {
+      const stage = document.querySelector(".ls-stage");
+      if (stage) stage.scrollIntoView({ behavior: reducedMotion() ? "auto" : "smooth", block: "start" });
+    }
+  });
   ns.learnscape.typeset = typeset;
 })();

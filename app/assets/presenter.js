@@ -39,8 +39,10 @@
     countdownLeft: null,
   };
   window.learnscapePresenter = state;
+  state.narrationText = () => narrationText();
   const channel = "BroadcastChannel" in window ? new BroadcastChannel("learnscape-presenter") : null;
   const isNotesWindow = () => window.location.pathname === "/presenter-notes";
+  const NOTES_KEY = "learnscape-presenter-notes";
 
   /* ---------- overlays, made once, outside React's tree ---------- */
   function overlay(id, html) {
@@ -157,7 +159,9 @@
     const current = document.querySelector(".ls-step.is-current");
     if (!current) return { title: "", text: "" };
     const clone = current.cloneNode(true);
-    clone.querySelectorAll(".ls-math, details, .ls-task, h2").forEach((n) => n.remove());
+    clone.querySelectorAll("details, .ls-task, h2").forEach((n) => n.remove());
+    // Formulas are said in words (components/spoken_math.py), never dropped.
+    clone.querySelectorAll("code[data-spoken]").forEach((n) => { n.textContent = ` ${n.getAttribute("data-spoken")} `; });
     return {
       title: (current.querySelector("h2") || {}).textContent || "",
       text: clone.textContent.replace(/\s+/g, " ").trim(),
@@ -189,13 +193,16 @@
     const n = state.steps.length;
     const next = state.steps[state.step + 1];
     const lesson = lessons().find((l) => l.path === window.location.pathname) || {};
-    channel.postMessage({
+    const message = {
       type: "state", lesson: lesson.name || "", step: state.step, steps: n,
       title: (state.steps[state.step] || {}).title || "",
       next: next ? next.title : "(next lesson)",
       narration: narrationText().text, auto: state.auto,
       duration: ((state.steps[state.step] || {}).duration || 12) * state.pace,
-    });
+    };
+    channel.postMessage(message);
+    // A notes window opened later shows this at once, before the next change of step.
+    try { localStorage.setItem(NOTES_KEY, JSON.stringify(message)); } catch (e) { /* storage off */ }
   }
 
   if (channel) {
@@ -209,6 +216,15 @@
         if (m.action === "hello") broadcast();
       }
     };
+  }
+
+  /* The notes root is drawn by Dash after this script runs: wait for it. */
+  function showStoredNotes(tries = 50) {
+    let stored = null;
+    try { stored = JSON.parse(localStorage.getItem(NOTES_KEY) || "null"); } catch (e) { stored = null; }
+    if (!stored) return;
+    if (document.getElementById("notes-root")) renderNotes(stored);
+    else if (tries > 0) setTimeout(() => showStoredNotes(tries - 1), 100);
   }
 
   function renderNotes(m) {
@@ -336,6 +352,7 @@
   function start() {
     if (isNotesWindow()) {
       document.body.classList.add("notes-window");
+      showStoredNotes();
       if (channel) channel.postMessage({ type: "command", action: "hello" });
       return;
     }

@@ -1,0 +1,165 @@
+"""How long a visitor waits: every step of every lesson in headless Chromium.
+
+    python -m bench.bench_steps --base http://127.0.0.1:8050 --label warm [--lessons /perceptron ...]
+
+For each lesson it prints one JSON line:
+- `narration_ms`: from the start of navigation to the first step's narration
+  text on screen (recorded in the page by an observer installed before any
+  of the site's own scripts);
+- `ready_ms` p50 / p95 / max: from the key press (→) to "step ready": the new
+  step's narration shown, every visible figure drawn, no callback request in
+  flight and nothing loading, held for 150 ms;
+- `step_kB` max and the slowest steps: compressed bytes of the step's callback
+  answers (`transferSize`), and the step numbers over a second.
+The previous run with the same label (bench/results/steps-<label>.json) is
+printed beside each figure as `last_*`, and this run replaces it.
+Run it on a cold site (fresh server, empty cache) and again after
+`python -m app.warmup`, with the same --label pair each time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.keys import Keys
+
+RESULTS = Path(__file__).parent / "results"
+
+#: Installed before the site's scripts: records when narration text first shows,
+#: and counts callback requests in flight with their compressed sizes.
+PROBE = """
+window.__bench = {narration: null, inflight: 0, bytes: 0};
+new MutationObserver(() => {
+  if (window.__bench.narration !== null) return;
+  const el = document.querySelector('.ls-step.is-current .ls-markdown');
+  if (el && el.textContent.trim().length > 20) window.__bench.narration = performance.now();
+}).observe(document, {childList: true, subtree: true, characterData: true});
+const fetch0 = window.fetch;
+window.fetch = function (url, opts) {
+  const tracked = String(url).includes('_dash-update-component');
+  if (tracked) window.__bench.inflight++;
+  return fetch0.apply(this, arguments).finally(() => { if (tracked) window.__bench.inflight--; });
+};
+"""
+
+READY = """
+const title = arguments[0];
+const h2 = document.querySelector('.ls-lesson .ls-step.is-current h2');
+if (!h2 || h2.textContent.trim() !== title) return false;
+if (window.__bench.inflight > 0) return false;
+if (document.querySelector('[data-dash-is-loading="true"], .site-job.is-running')) return false;
+const graphs = Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden) .js-plotly-plot'))
+  .filter(g => g.offsetParent !== null);
+return graphs.every(g => g._fullData && g._fullData.length);
+"""
+
+BYTES = """
+return performance.getEntriesByType('resource')
+  .filter(e => e.name.includes('_dash-update-component')).reduce((s, e) => s + (e.transferSize || 0), 0);
+"""
+
+
+def browser() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--window-size=1400,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    return driver
+
+
+def wait_ready(driver, title: str, timeout_s: float) -> float:
+    """Seconds until READY holds for 150 ms (or the timeout)."""
+    start = time.monotonic()
+    held = None
+    while time.monotonic() - start < timeout_s:
+        try:
+            ok = driver.execute_script(READY, title)
+        except Exception:
+            ok = False
+        now = time.monotonic()
+        if ok:
+            held = held or now
+            if now - held >= 0.15:
+                return held - start
+        else:
+            held = None
+        time.sleep(0.03)
+    return float("inf")
+
+
+def lesson_titles(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('.ls-lesson .ls-step h2')).map(h => h.textContent.trim());")
+
+
+def walk(driver, base: str, path: str, timeout_s: float) -> dict:
+    driver.get("about:blank")
+    driver.get(base + path)
+    titles = []
+    deadline = time.monotonic() + timeout_s
+    while not titles and time.monotonic() < deadline:
+        titles = lesson_titles(driver)
+        time.sleep(0.05)
+    first = wait_ready(driver, titles[0], timeout_s)
+    narration = driver.execute_script("return window.__bench.narration;")
+    ready, sizes, slow = [], [], []
+    body = driver.find_element("css selector", "body")
+    for k, title in enumerate(titles[1:], start=2):
+        before = driver.execute_script(BYTES)
+        body.send_keys(Keys.ARROW_RIGHT)
+        seconds = wait_ready(driver, title, timeout_s)
+        ready.append(seconds)
+        sizes.append((driver.execute_script(BYTES) - before) / 1000)
+        if seconds > 1.0:
+            slow.append(k)
+    ordered = sorted(ready)
+    return {
+        "lesson": path, "steps": len(titles),
+        "narration_ms": round(narration) if narration is not None else None,
+        "first_step_ready_ms": round(first * 1000),
+        "ready_ms_p50": round(statistics.median(ready) * 1000) if ready else None,
+        "ready_ms_p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000) if ready else None,
+        "ready_ms_max": round(max(ready) * 1000) if ready else None,
+        "step_kB_max": round(max(sizes), 1) if sizes else None,
+        "steps_over_1s": slow,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default="http://127.0.0.1:8050")
+    parser.add_argument("--label", default="warm")
+    parser.add_argument("--lessons", nargs="*", default=["/perceptron", "/computational-graph",
+                                                         "/decision-boundaries", "/rnn", "/graph-layout",
+                                                         "/loss-landscape", "/optimizer-lab"])
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    store = RESULTS / f"steps-{args.label}.json"
+    last = {r["lesson"]: r for r in json.loads(store.read_text())} if store.exists() else {}
+    driver = browser()
+    rows = []
+    try:
+        for path in args.lessons:
+            row = walk(driver, args.base, path, args.timeout)
+            previous = last.get(path, {})
+            row.update({f"last_{k}": previous.get(k) for k in ("narration_ms", "ready_ms_p95", "ready_ms_max")})
+            row["label"] = args.label
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        driver.quit()
+    store.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Walking every step of a lesson in the browser, and what to check on each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.browser.helpers import wait_until
+
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
+LESSONS = ["/perceptron", "/computational-graph", "/decision-boundaries", "/rnn", "/graph-layout",
+           "/loss-landscape", "/optimizer-lab"]
+
+READY = """
+const title = arguments[0];
+const h2 = document.querySelector('.ls-lesson .ls-step.is-current h2');
+if (!h2 || h2.textContent.trim() !== title) return false;
+if (document.querySelector('[data-dash-is-loading="true"], .site-job.is-running')) return false;
+return Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden) .js-plotly-plot'))
+  .filter(g => g.offsetParent !== null).every(g => g._fullData && g._fullData.length);
+"""
+
+
+def step_titles(dash_duo) -> list[str]:
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.ls-lesson .ls-step h2')).map(h => h.textContent.trim());")
+
+
+def walk(dash_duo, check, timeout: float = 60.0) -> int:
+    """Call check(step_number) on every step of the open lesson, each once it is drawn."""
+    titles = wait_until(lambda: step_titles(dash_duo), timeout, "the lesson's steps")
+    for k, title in enumerate(titles, start=1):
+        if k > 1:
+            dash_duo.driver.execute_script("document.querySelector('.ls-lesson .ls-next').click();")
+        wait_until(lambda: dash_duo.driver.execute_script(READY, title), timeout, f"step {k} drawn")
+        check(k)
+    return len(titles)
+
+
+def axe_violations(dash_duo, impacts=("serious", "critical")) -> list[str]:
+    """WCAG 2.2 A/AA violations axe-core finds on the page now, of the given impacts."""
+    driver = dash_duo.driver
+    if not driver.execute_script("return Boolean(window.axe);"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+                           resultTypes: ['violations']})
+          .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))
+          .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
+    """)
+    return [f"{v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in result if v["impact"] in impacts]
+
+
+OVERFLOW_AND_CONTROLS = """
+const width = document.documentElement.clientWidth;
+const problems = [];
+if (document.documentElement.scrollWidth > width + 1) problems.push('page scrolls sideways: ' +
+    document.documentElement.scrollWidth + ' > ' + width);
+const controls = Array.from(document.querySelectorAll(
+    '.pl-player button, .pl-player .pl-speed, .ls-nav button, .site-menu-button'))
+  .filter(el => el.offsetParent !== null && getComputedStyle(el).visibility !== 'hidden');
+const rects = controls.map(el => [el, el.getBoundingClientRect()]);
+rects.forEach(([el, r]) => {
+  const name = (el.textContent || el.className).trim().slice(0, 20);
+  if (r.left < -1 || r.right > width + 1) problems.push(name + ' is off-screen');
+  // 44 px for the player and Previous / Next; the step dots meet WCAG 2.2's 24 px.
+  const least = el.classList.contains('ls-dot') ? 23.5 : 43.5;
+  if (r.height < least || r.width < least) problems.push(name + ' is ' + r.width.toFixed(0) + ' × ' +
+                                                       r.height.toFixed(0) + ' px');
+});
+for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) {
+  const [a, ra] = rects[i], [b, rb] = rects[j];
+  if (a.contains(b) || b.contains(a)) continue;
+  const overlap = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left) > 1 &&
+                  Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top) > 1;
+  if (overlap) problems.push((a.textContent || a.className).trim().slice(0, 20) + ' overlaps ' +
+                             (b.textContent || b.className).trim().slice(0, 20));
+}
+return problems;
+"""
+
+
+def layout_problems(dash_duo) -> list[str]:
+    """Sideways scrolling, and player or step controls off-screen, too small to tap or overlapping."""
+    return dash_duo.driver.execute_script(OVERFLOW_AND_CONTROLS)
