@@ -263,7 +263,10 @@ class Lesson:
         def run(report, step, *rest):
             raw = dict(zip(self.schema.names, rest[:n_settings]))
             extra = dict(zip(extra_names, rest[n_settings:]))
-            out = self.outputs(step, raw, extra, triggered=self._triggered(extra_names), report=report)
+            triggered = self._triggered(extra_names)
+            out = self.outputs(step, raw, extra, triggered=triggered, report=report)
+            if triggered is None:   # the page's first run: keep the notes the link left beside its fields
+                out.update({f"note:{n}": dash.no_update for n in self.schema.names if not out[f"note:{n}"]})
             return [out[name] for name in names]
 
         if self.background:

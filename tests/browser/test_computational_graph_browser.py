@@ -3,10 +3,11 @@
 import pytest
 
 from app.main import app
-from pages.computational_graph import STEPS
+from pages.computational_graph import SCHEMA, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
+DEFAULT_EXPRESSION = SCHEMA.defaults()["expr"]
 PATH = "/computational-graph"
 GRAPH = ".cg-graph"
 pytestmark = pytest.mark.browser
@@ -27,6 +28,15 @@ def numbers(dash_duo) -> list:
     return dash_duo.driver.execute_script(
         "const el = document.querySelector('.cg-graph .js-plotly-plot');"
         "return el && el.data && el.data[4] ? Array.from(el.data[4].text || []) : null;")
+
+
+def variable_names(dash_duo) -> list:
+    return [c.text for c in dash_duo.find_elements(".cg-variables td[data-dash-column=name]")]
+
+
+def note(name: str) -> str:
+    """The css selector of the note beside the field of setting `name`."""
+    return f'[id*="ls-field-note"][id*="\\"{name}\\""]'
 
 
 def test_stepping_forward_and_backward_through_the_lesson(dash_duo):
@@ -83,14 +93,30 @@ def test_typing_expressions_good_and_hostile(dash_duo):
     field = setting_field(dash_duo, "expr")
     retype(field, "x*y + x")
     wait_until(lambda: figure_data(dash_duo, GRAPH) != before, message="the new graph")
-    wait_until(lambda: [c.text for c in dash_duo.find_elements(".cg-variables td[data-dash-column=name]")]
-               == ["x", "y"], message="a row per variable")
+    wait_until(lambda: variable_names(dash_duo) == ["x", "y"], message="a row per variable")
     wait_until(lambda: "expr=x*y" in dash_duo.driver.current_url.replace("%2A", "*"), message="the link")
     retype(field, "__import__('os')")
     wait_until(lambda: "may not start with '_'" in dash_duo.find_element(".cg-expression-controls").text,
                message="the parser's message")
+    wait_until(lambda: field.get_attribute("value") == DEFAULT_EXPRESSION, message="the field shows what is drawn")
+    wait_until(lambda: variable_names(dash_duo) == ["w", "x", "b"], message="the table follows the field")
+    assert "is not allowed" in dash_duo.find_element(note("expr")).text, "the note stays beside the field"
+    assert "may not start with '_'" in dash_duo.find_element(".cg-expression-controls").text
     retype(field, "x.__class__")
     wait_until(lambda: "unexpected character '.'" in dash_duo.find_element(".cg-expression-controls").text,
                message="the parser's message about attribute access")
     assert dash_duo.find_element(".ls-progress").text == f"Step {N} of {N}"
+    assert_clean(dash_duo)
+
+
+def test_a_bad_number_is_told_beside_its_field_and_replaced(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}")
+    wait_until(lambda: "0.471 → 0.178" in dash_duo.find_element(".cg-summary").text, message="the update")
+    field = setting_field(dash_duo, "w2")
+    retype(field, "99")
+    wait_until(lambda: "not allowed" in dash_duo.find_element(note("w2")).text, message="the note beside the field")
+    wait_until(lambda: field.get_attribute("value") == str(SCHEMA.defaults()["w2"]),
+               message="the field shows the value used")
+    assert "0.471 → 0.178" in dash_duo.find_element(".cg-summary").text
+    assert "w2=" not in dash_duo.driver.current_url
     assert_clean(dash_duo)
