@@ -1,13 +1,13 @@
 """Lesson: a recurrent network that learns melodies and writes new ones
 (seed: visualizing the RNN that made music for a festival exhibit).
 
-The network is `app.ml.rnn` (an Elman RNN trained by backpropagation through
-time) on the tunes of `app.ml.melodies`; `components.rnn_figures` draws it.
-Every run is memoized on scalars; the browser plays and scrubs it, and plays
-melodies with Web Audio (`assets/rnn.js`). The narrated steps show the
-lesson's own runs (the numbers in rnn.md are measured on them); the
-"write a melody" step uses the visitor's temperature and starting note, and
-free play every setting.
+The lesson engine runs the steps; this module holds the layout and one view
+per figure of the narration. Networks, training replays and melodies come
+from app.lessons.rnn (the trainings are memoized here); `components.rnn_figures`
+draws them. The browser plays and scrubs the runs, and plays melodies with
+Web Audio (`assets/rnn.js`). The narrated steps show the lesson's own runs
+(the numbers in rnn.md are measured on them); the "write a melody" step uses
+the visitor's temperature and starting note, and free play every setting.
 """
 
 from __future__ import annotations
@@ -20,80 +20,26 @@ import numpy as np
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from app.cache import memoize
-from app.ml import audio, melodies, optim, rnn, train
+from app.lessons import rnn as experiments
+from app.lessons.rnn import (CLIP_DEMO, COPY_RUN, HELD_OUT, HIDDEN_MAX, HISTORY_EVERY, LESSON_NET, MELODY_MAX,
+                             SHOWN_TUNE, STEPS_MAX, TOKENS, TUNE_NAMES, VOCAB, WORK_MAX, tune_tokens)
+from app.ml import audio, melodies, optim, rnn
 from components import rnn_figures as figures
-from components.ids import lesson_id, player_id, setting_id
-from components.lesson import lesson_shell, setting_control
+from components.engine import Lesson, View
+from components.ids import lesson_id, setting_id
 from components.narration import load_steps
-from components.player import animated_graph, step_player
-from components.settings_schema import Schema, Setting, parse_step
+from components.settings_schema import Schema, Setting
 from components.theme import BLUE, GREEN, MUTED, ORANGE, VERMILION
 
 LESSON = "rnn"
 STEPS = load_steps(Path(__file__).with_suffix(".md"))
-FIGURE_OF_STEP = [s.figure for s in STEPS]
-STEP_PLAY = {s.figure: s.play for s in STEPS}
 
-VOCAB = melodies.VOCABULARY
-TOKENS = VOCAB.labels                       # '|', 'G3:1', ...: what the charts call each token
-TUNE_NAMES = melodies.TUNE_NAMES
 TUNE_TITLES = {name: melodies.get_tune(name).title for name in TUNE_NAMES}
 ALL_TUNES = ".".join(TUNE_NAMES)
 UNIFORM_LOSS = math.log(VOCAB.size)         # nats of a uniform guess over the tokens
-
-# -- the lesson's runs (rnn.md states their numbers) ----------------------------------------
-#: (tunes, held-out tune, hidden, unroll, optimizer, lr, steps, seed, clip); clip 0 = off.
-LESSON_NET = (TUNE_NAMES, "", 64, 32, "adam", 0.01, 150, 0, 5.0)
-SHOWN_TUNE = "twinkle"                      # the tune read step by step
-HELD_OUT = "mary"                           # the tune left out in the memorization step
-CLIP_DEMO = ("sgd", 3.0, (0.0, 1.0))        # plain gradient descent, η = 3, clipping off / at 1
-HISTORY_EVERY = 5                           # training steps between frames of a replayed run
-EVAL_EVERY = 5                              # training steps between scores of the tunes
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0, 4.0, 5.0)
-COPY_RUN = 4                                # notes in a row that count as "copied from a tune"
-
-# -- limits of free play: a run at the largest settings trains in a few seconds -----------
-HIDDEN_MAX = 128
-STEPS_MAX = 400
-WORK_MAX = 128 * 200                        # hidden units × training steps of one run (~2 s of CPU)
-MELODY_MAX = 64                             # notes written after the starting note
 MELODY_NOTES_MAX = 128                      # notes a WAV may be asked for
 SMALL_NET = 16                              # free play's task: all seven tunes with this many units
-
-SCHEMA = Schema((
-    Setting("hidden", "Hidden units H", "int", 64, low=2, high=HIDDEN_MAX),
-    Setting("unroll", "Unroll (BPTT steps)", "int", 32, low=rnn.UNROLL_MIN, high=rnn.UNROLL_MAX),
-    Setting("optimizer", "Optimizer", "choice", "adam", choices=tuple(optim.OPTIMIZERS)),
-    Setting("lr", "Learning rate", "float", 0.01, low=1e-5, high=10.0),
-    Setting("steps", "Training steps", "int", 150, low=1, high=STEPS_MAX),
-    Setting("clip", "Clip gradient norm at", "float", 5.0, low=0.0, high=rnn.CLIP_MAX),
-    Setting("seed", "Seed", "int", 0, low=0, high=1_000_000),
-    Setting("tunes", "Tunes", "text", ALL_TUNES, pattern=r"[a-z_]{1,40}(\.[a-z_]{1,40}){0,%d}" % (len(TUNE_NAMES) - 1),
-            pattern_help="tune names joined by dots, e.g. twinkle.mary"),
-    Setting("heldout", "Held-out tune", "choice", "none", choices=("none", *TUNE_NAMES)),
-    Setting("temperature", "Temperature", "float", 1.0, low=rnn.TEMPERATURE_MIN, high=rnn.TEMPERATURE_MAX),
-    Setting("start", "Starting note", "choice", "C4:1", choices=TOKENS[1:]),
-    Setting("draw", "Melody number", "int", 0, low=0, high=1_000_000),
-    Setting("tempo", "Tempo", "int", 120, low=40, high=240),
-))
-
-PAGE = dict(
-    path="/rnn", name="A network that writes melodies", order=4, lesson=True, icon="rnn.svg",
-    title="A network that writes melodies — Learnscape", steps=len(STEPS),
-    description="A recurrent network reads seven tunes note by note, learns to predict the next one, "
-                "and writes new melodies you can hear — mostly by remembering.",
-)
-
-SLOTS = ("roll", "cell", "hidden", "bars", "curves", "flow")
-HEIGHTS = {"roll": 380, "cell": 440, "hidden": 400, "bars": 370, "curves": 480, "flow": 430}
-VIEWS = {  # slots each step shows, in order of the frames they share
-    "sequence": ("roll",), "cell": ("cell", "bars"), "unrolled": ("roll", "hidden"),
-    "probabilities": ("hidden", "bars"), "temperature": ("bars",), "training": ("roll", "curves"),
-    "gradients": ("flow",), "clipping": ("curves",), "memorize": ("curves", "roll"),
-    "generate": ("roll", "bars"), "free": ("roll", "bars", "curves", "flow"),
-}
-WITH_MELODY = {"sequence", "generate", "free"}
-WITH_GENERATION = {"generate", "free"}
 
 
 # -- words for tokens and notes ---------------------------------------------------------------
@@ -110,11 +56,6 @@ def token_name(token: int) -> str:
 HOVER_NAMES = [f"{label} ({token_name(i)})" if i else "| (start/end of a tune)" for i, label in enumerate(TOKENS)]
 
 
-def tune_tokens(name: str) -> np.ndarray:
-    """| notes |: (n + 2,) int token ids of one tune."""
-    return melodies.encode_tunes([name])
-
-
 def tune_notes(name: str) -> list[tuple[int, float]]:
     return list(melodies.get_tune(name).notes)
 
@@ -127,334 +68,93 @@ def note_hover(notes: list, what: str = "note") -> list[str]:
             for i, (p, b) in enumerate(notes)]
 
 
-def copied_from(tokens, tunes: list, min_run: int = COPY_RUN) -> list[int]:
-    """For each token of a melody, the index in `tunes` of the tune that holds the
-    longest run of consecutive melody tokens through it (at least `min_run` long), or -1.
+# -- settings ---------------------------------------------------------------------------------
 
-    tokens: (n,) note ids; tunes: lists of note ids (no boundary markers).
-    """
-    tokens = [int(t) for t in tokens]
-    n = len(tokens)
-    best, source = [0] * n, [-1] * n
-    for j in range(n):
-        for s, seq in enumerate(tunes):
-            for start in range(len(seq)):
-                length = 0
-                while j + length < n and start + length < len(seq) and tokens[j + length] == seq[start + length]:
-                    length += 1
-                if length >= min_run:
-                    for i in range(j, j + length):
-                        if length > best[i]:
-                            best[i], source[i] = length, s
-    return source
+_TUNE = "|".join(TUNE_NAMES)               # a tune name, as a regular expression
 
+SCHEMA = Schema((
+    Setting("hidden", "Hidden units H", "int", 64, low=2, high=HIDDEN_MAX,
+            help=f"2 to {HIDDEN_MAX}; units × steps ≤ {WORK_MAX:,}"),
+    Setting("unroll", "Unroll (BPTT steps)", "int", 32, low=rnn.UNROLL_MIN, high=rnn.UNROLL_MAX,
+            help=f"{rnn.UNROLL_MIN} to {rnn.UNROLL_MAX}; {rnn.UNROLL_MAX} = whole tunes"),
+    Setting("optimizer", "Optimizer", "choice", "adam", choices=tuple(optim.OPTIMIZERS),
+            labels=tuple(spec.label for spec in optim.OPTIMIZERS.values())),
+    Setting("lr", "Learning rate η", "float", 0.01, low=1e-5, high=10.0, help="10⁻⁵ to 10"),
+    Setting("steps", "Training steps", "int", 150, low=1, high=STEPS_MAX),
+    Setting("clip", "Clip gradient norm at", "float", 5.0, low=0.0, high=rnn.CLIP_MAX,
+            help=f"0 = off, up to {rnn.CLIP_MAX:g}"),
+    Setting("seed", "Seed", "int", 0, low=0, high=1_000_000, help="starting weights"),
+    Setting("tunes", "Train on these tunes", "text", ALL_TUNES, widget="hidden",
+            pattern=rf"(?:{_TUNE})(?:\.(?:{_TUNE})){{0,{len(TUNE_NAMES) - 1}}}",
+            pattern_help=f"tune names joined by dots, from {', '.join(TUNE_NAMES)}"),
+    Setting("heldout", "Hold out a tune", "choice", "none", choices=("none", *TUNE_NAMES),
+            labels=("none", *(TUNE_TITLES[n] for n in TUNE_NAMES))),
+    Setting("temperature", "Temperature", "float", 1.0, low=rnn.TEMPERATURE_MIN, high=rnn.TEMPERATURE_MAX,
+            help=f"{rnn.TEMPERATURE_MIN:g} (careful) to {rnn.TEMPERATURE_MAX:g} (wild)"),
+    Setting("start", "Starting note", "choice", "C4:1", choices=TOKENS[1:],
+            labels=tuple(f"{label}  ({token_name(i + 1)})" for i, label in enumerate(TOKENS[1:]))),
+    Setting("draw", "Melody number", "int", 0, low=0, high=1_000_000, help="the sampler's dice: 0 to 10⁶"),
+    Setting("tempo", "Tempo (beats per minute)", "int", 120, low=40, high=240),
+))
+NETWORK_SETTINGS = ("hidden", "unroll", "optimizer", "lr", "steps", "clip", "seed", "heldout")
+MELODY_SETTINGS = ("temperature", "start", "draw", "tempo")
 
-# -- computations, memoized on scalars ---------------------------------------------------
-
-
-@memoize()
-def network(tunes: tuple, held_out: str, hidden: int, unroll: int, optimizer: str, lr: float, steps: int,
-            seed: int, clip: float) -> dict:
-    """One network trained on `tunes` (whole tunes, full batch), and what the page shows of it.
-
-    held_out: "" or a tune scored but never trained on; clip: 0 for no clipping.
-    Returns params (dict of arrays), loss (T,), grad_norm (T,) before clipping, eval_steps (E,),
-    train_tune_loss (E,), held_out_loss (E,) (NaN without a held-out tune), diverged_at,
-    reproduced (len(tunes),) bools, held_out_right: share of the held-out tune's next notes
-    guessed right (NaN without), flow_init / flow_trained: (t + 1,) ||dL_t/dh_{t-k}|| at the
-    last prediction of the first tune, before and after training.
-    Raises ValueError (from app.ml) for settings outside the model's limits.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        run = rnn.train_melodies(tunes, hidden, unroll, lr, optimizer, steps, seed, clip or None,
-                                 held_out=(held_out,) if held_out else (), eval_every=EVAL_EVERY)
-        first = tune_tokens(tunes[0])
-        last = len(first) - 2
-        held_right = math.nan
-        if held_out:
-            held_right = rnn.next_token_accuracy(run.params, tune_tokens(held_out))
-        return {
-            "params": run.params, "loss": run.loss, "grad_norm": run.grad_norm, "eval_steps": run.eval_steps,
-            "train_tune_loss": run.train_tune_loss, "held_out_loss": run.held_out_loss,
-            "diverged_at": run.diverged_at,
-            "reproduced": np.array([rnn.tune_accuracy(run.params, name) == 1.0 for name in tunes]),
-            "held_out_right": held_right,
-            "flow_init": rnn.gradient_flow(run.model.init(seed), first, last),
-            "flow_trained": rnn.gradient_flow(run.params, first, last),
-        }
-
-
-@memoize()
-def lesson_history() -> dict:
-    """The lesson network's training replayed with every step's parameters (train.run),
-    summarised every HISTORY_EVERY steps.
-
-    Returns loss (T,), at (F,) training steps, guesses (F, n) the most likely next token at
-    each step of SHOWN_TUNE, reproduced (F,) tunes reproduced, flows (F, n) ||dL/dh_{t-k}||
-    for the last prediction of SHOWN_TUNE.
-    """
-    tunes, _, hidden, unroll, optimizer, lr, steps, seed, clip = LESSON_NET
-    model = rnn.RNN(VOCAB.size, hidden, clip, unroll)
-    hist = train.run(model, optim.make(optimizer, lr=lr), rnn.tune_batch(tunes), steps, seed)
-    tokens = tune_tokens(SHOWN_TUNE)
-    at = np.arange(0, hist.steps_done + 1, HISTORY_EVERY)
-    guesses, reproduced, flows = [], [], []
-    for k in at:
-        params = {name: hist.params[name][k] for name in rnn.PARAM_NAMES}
-        guesses.append(rnn.forward(params, tokens[:-1]).probs.argmax(axis=1))
-        reproduced.append(sum(rnn.tune_accuracy(params, name) == 1.0 for name in tunes))
-        flows.append(rnn.gradient_flow(params, tokens, len(tokens) - 2))
-    return {"loss": hist.loss, "at": at, "guesses": np.array(guesses), "reproduced": np.array(reproduced),
-            "flows": np.array(flows)}
-
-
-@memoize()
-def reading(tune: str) -> dict:
-    """The lesson network reading `tune` from h = 0, with the three terms of a_t.
-
-    Returns inputs (T,), targets (T,) token ids; h_prev, x_part = W_xh x_t,
-    m_part = W_hh h_{t-1}, pre = a_t, hs = h_t: (T, H); b_h (H,); probs, logits (T, V).
-    """
-    params = network(*LESSON_NET)["params"]
-    tokens = tune_tokens(tune)
-    inputs, targets = tokens[:-1], tokens[1:]
-    cache = rnn.forward(params, inputs)
-    h_prev = np.vstack([np.zeros((1, cache.hs.shape[1])), cache.hs[:-1]])
-    return {"inputs": inputs, "targets": targets, "h_prev": h_prev, "x_part": params["W_xh"][:, inputs].T,
-            "m_part": h_prev @ params["W_hh"].T, "b_h": params["b_h"], "pre": cache.pre, "hs": cache.hs,
-            "probs": cache.probs, "logits": cache.logits}
-
-
-@memoize()
-def melody(net: tuple, temperature: float, start: str, draw: int) -> dict:
-    """A melody written by the network `network(*net)`, from the note `start` (a token label).
-
-    Returns tokens (n,) the notes (start first), dists (n, V): row k the tempered
-    distribution the note after tokens[k] was drawn from, stopped: whether the network
-    ended the melody (drew the end marker) before MELODY_MAX notes, sources (n,) index
-    into net's tunes of the tune each note was copied from (-1: none).
-    """
-    params = network(*net)["params"]
-    first = TOKENS.index(start)
-    drawn = rnn.sample(params, [melodies.BOUNDARY, first], MELODY_MAX, temperature, draw,
-                       stop_token=melodies.BOUNDARY)
-    tokens = np.concatenate([[first], drawn]).astype(int)
-    logits = rnn.forward(params, np.concatenate([[melodies.BOUNDARY], tokens])).logits[1:]
-    dists = rnn.probabilities_with_temperature(logits, temperature)
-    notes_of = [list(tune_tokens(name)[1:-1]) for name in net[0]]
-    return {"tokens": tokens, "dists": dists, "stopped": len(drawn) < MELODY_MAX,
-            "sources": np.array(copied_from(tokens, notes_of))}
-
-
-# -- settings -------------------------------------------------------------------------------
-
-
-def clean(raw: dict) -> tuple[dict, list[str]]:
-    """SCHEMA.clean, plus the tune names checked: (values, notices)."""
-    values, notices = SCHEMA.clean(raw)
-    try:
-        names = melodies.check_tune_names(tuple(dict.fromkeys(values["tunes"].split("."))))
-        values["tunes"] = ".".join(names)
-    except ValueError as error:
-        notices.append(f"Tunes: {error}; training on all {len(TUNE_NAMES)}.")
-        values["tunes"] = ALL_TUNES
-    return values, notices
-
-
-def free_net(values: dict) -> tuple:
-    """network() arguments of free play; ValueError if no tune is left to train on."""
-    held = "" if values["heldout"] == "none" else values["heldout"]
-    tunes = tuple(n for n in values["tunes"].split(".") if n != held)
-    if not tunes:
-        raise ValueError(f"{TUNE_TITLES[held]} is held out, so no tune is left to train on; "
-                         "tick another tune or hold out none")
-    work = int(values["hidden"]) * int(values["steps"])
-    if work > WORK_MAX:
-        raise ValueError(f"{values['hidden']} hidden units × {values['steps']} training steps = {work:,}, more than "
-                         f"the limit of {WORK_MAX:,} (for example 128 units × 200 steps, or 64 × 400) that keeps "
-                         "a run to a few seconds")
-    return (tunes, held, int(values["hidden"]), int(values["unroll"]), values["optimizer"],
-            float(values["lr"]), int(values["steps"]), int(values["seed"]), float(values["clip"]))
-
-
-# -- layout ---------------------------------------------------------------------------------
-
-
-def layout(**query) -> html.Div:
-    values, notices = clean(query)
-    step, step_notices = parse_step(query.get("step"), len(STEPS))
-    hidden = SCHEMA.hidden(query)
-    slots = {name: html.Div(animated_graph(LESSON, name, height=HEIGHTS[name]),
-                            id=lesson_id("slot", LESSON, name=name), className="rnn-slot ls-hidden")
-             for name in SLOTS}
-    slots["roll"] = html.Div(
-        [html.Div([animated_graph(LESSON, "roll", height=HEIGHTS["roll"]),
-                   html.Div(className="rnn-playhead", **{"aria-hidden": "true"})], className="rnn-roll"),
-         _audio_panel()],
-        id=lesson_id("slot", LESSON, name="roll"), className="rnn-slot ls-hidden")
-    stage = [
-        step_player(LESSON, label="frame"),
-        _settings_panel(values, hidden),
-        _generation_panel(values, hidden),
-        dcc.Loading(html.Div([slots[name] for name in SLOTS]
-                             + [html.Div(id=lesson_id("summary", LESSON), className="ls-panel rnn-summary ls-hidden")],
-                             className="rnn-figures"),
-                    type="circle", delay_show=400),
-        dcc.Store(id=lesson_id("melody", LESSON)),
-    ]
-    return lesson_shell(LESSON, STEPS, stage, step=step, notices=notices + step_notices,
-                        defaults=SCHEMA.defaults())
-
-
-def _text_input(name: str, value) -> dcc.Input:
-    return dcc.Input(id=setting_id(LESSON, name), type="text", value=str(value), debounce=True)
-
-
-def _audio_panel() -> html.Div:
-    return html.Div(
-        [
-            html.Button("♪ Play melody", id=lesson_id("play", LESSON), className="rnn-play",
-                        title="Hear the melody on the roll (your browser synthesizes it)"),
-            html.Button("■ Stop", id=lesson_id("stop", LESSON), className="rnn-stop", title="Stop playing"),
-            html.Button("⬇ Download WAV", id=lesson_id("wav", LESSON), className="rnn-wav",
-                        title="The same melody as a WAV file, synthesized on the server"),
-            html.Span("", id=lesson_id("audio-status", LESSON), className="rnn-audio-status", role="status"),
-            html.Span("", id=lesson_id("wav-message", LESSON), className="rnn-audio-status"),
-            dcc.Download(id=lesson_id("download", LESSON)),
-        ],
-        id=lesson_id("audio", LESSON), className="rnn-audio ls-hidden",
-    )
-
-
-def _generation_panel(values: dict, hidden: set) -> html.Div:
-    notes = [{"label": f"{label}  ({token_name(i + 1)})", "value": label} for i, label in enumerate(TOKENS[1:])]
-    return html.Div(
-        [
-            html.H3("Write a melody"),
-            html.Div(
-                [
-                    setting_control(LESSON, "temperature", "Temperature", _text_input("temperature", values["temperature"]),
-                                    hidden="temperature" in hidden,
-                                    help_text=f"{rnn.TEMPERATURE_MIN:g} (careful) to {rnn.TEMPERATURE_MAX:g} (wild)"),
-                    setting_control(LESSON, "start", "Starting note", dcc.Dropdown(
-                        id=setting_id(LESSON, "start"), options=notes, value=values["start"], clearable=False),
-                        hidden="start" in hidden),
-                    setting_control(LESSON, "draw", "Melody number", _text_input("draw", values["draw"]),
-                                    hidden="draw" in hidden, help_text="the sampler's dice: 0 to 10⁶"),
-                    setting_control(LESSON, "tempo", "Tempo (beats per minute)", _text_input("tempo", values["tempo"]),
-                                    hidden="tempo" in hidden, help_text="40 to 240"),
-                    html.Button("↻ Another melody", id=lesson_id("another", LESSON), className="rnn-another",
-                                title="Same network and temperature, the next melody number"),
-                ],
-                className="ls-controls",
-            ),
-        ],
-        id=lesson_id("generation", LESSON), className="ls-panel ls-hidden",
-    )
-
-
-def _settings_panel(values: dict, hidden: set) -> html.Div:
-    optimizers = [{"label": spec.label, "value": name} for name, spec in optim.OPTIMIZERS.items()]
-    chosen = values["tunes"].split(".")
-    return html.Div(
-        [
-            html.H3("Train your own network"),
-            html.Div(
-                [
-                    setting_control(LESSON, "hidden", "Hidden units H", _text_input("hidden", values["hidden"]),
-                                    hidden="hidden" in hidden,
-                                    help_text=f"2 to {HIDDEN_MAX}; units × steps ≤ {WORK_MAX:,}"),
-                    setting_control(LESSON, "unroll", "Unroll (BPTT steps)", _text_input("unroll", values["unroll"]),
-                                    hidden="unroll" in hidden,
-                                    help_text=f"{rnn.UNROLL_MIN} to {rnn.UNROLL_MAX}; {rnn.UNROLL_MAX} = whole tunes"),
-                    setting_control(LESSON, "optimizer", "Optimizer", dcc.Dropdown(
-                        id=setting_id(LESSON, "optimizer"), options=optimizers, value=values["optimizer"],
-                        clearable=False), hidden="optimizer" in hidden),
-                    setting_control(LESSON, "lr", "Learning rate η", _text_input("lr", values["lr"]),
-                                    hidden="lr" in hidden, help_text="10⁻⁵ to 10"),
-                    setting_control(LESSON, "steps", "Training steps", _text_input("steps", values["steps"]),
-                                    hidden="steps" in hidden, help_text=f"1 to {STEPS_MAX}"),
-                    setting_control(LESSON, "clip", "Clip gradient norm at", _text_input("clip", values["clip"]),
-                                    hidden="clip" in hidden, help_text=f"0 = off, up to {rnn.CLIP_MAX:g}"),
-                    setting_control(LESSON, "seed", "Seed", _text_input("seed", values["seed"]),
-                                    hidden="seed" in hidden, help_text="starting weights"),
-                    setting_control(LESSON, "heldout", "Hold out a tune", dcc.Dropdown(
-                        id=setting_id(LESSON, "heldout"), value=values["heldout"], clearable=False,
-                        options=[{"label": "none", "value": "none"}]
-                        + [{"label": TUNE_TITLES[n], "value": n} for n in TUNE_NAMES]),
-                        hidden="heldout" in hidden),
-                ],
-                className="ls-controls",
-            ),
-            html.Div(
-                [
-                    html.Label("Train on these tunes", className="ls-control-label"),
-                    dcc.Checklist(id=lesson_id("tune-list", LESSON), value=[n for n in TUNE_NAMES if n in chosen],
-                                  options=_tune_options(values["heldout"]), inline=True,
-                                  className="ls-checklist rnn-tunes"),
-                    html.P(id=lesson_id("tunes-message", LESSON), className="ls-message ls-hidden"),
-                    dcc.Input(id=setting_id(LESSON, "tunes"), type="hidden", value=values["tunes"]),
-                ],
-                className="rnn-tune-choice" + (" ls-hidden" if "tunes" in hidden else ""),
-            ),
-        ],
-        id=lesson_id("settings", LESSON), className="ls-panel ls-hidden",
-    )
-
-
-def _tune_options(held_out) -> list[dict]:
-    return [{"label": TUNE_TITLES[n] + (" (held out)" if n == held_out else ""), "value": n,
-             "disabled": n == held_out} for n in TUNE_NAMES]
-
-
-# -- the step callback ----------------------------------------------------------------------
-
-
-@dash.callback(
-    *[Output(player_id("frames", LESSON, name=name), "data") for name in SLOTS],
-    *[Output(lesson_id("slot", LESSON, name=name), "className") for name in SLOTS],
-    Output(lesson_id("summary", LESSON), "children"),
-    Output(lesson_id("summary", LESSON), "className"),
-    Output(lesson_id("melody", LESSON), "data"),
-    Output(lesson_id("audio", LESSON), "className"),
-    Output(lesson_id("generation", LESSON), "className"),
-    Output(lesson_id("settings", LESSON), "className"),
-    Output(lesson_id("notices", LESSON), "children"),
-    Output(lesson_id("notices", LESSON), "className"),
-    Output(lesson_id("achieved", LESSON), "data"),
-    Input(lesson_id("step", LESSON), "data"),
-    *[Input(setting_id(LESSON, name), "value") for name in SCHEMA.names],
+PAGE = dict(
+    path="/rnn", name="A network that writes melodies", order=4, lesson=True, icon="rnn.svg",
+    title="A network that writes melodies — Learnscape", steps=len(STEPS),
+    description="A recurrent network reads seven tunes note by note, learns to predict the next one, "
+                "and writes new melodies you can hear — mostly by remembering.",
 )
-def show_step(step, *raw):
-    """Every figure, panel and message of a step, from the step index and every setting."""
-    values, notices = clean(dict(zip(SCHEMA.names, raw)))
-    index = step if isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(STEPS) else 0
-    if index != step:
-        notices.append(f"Step “{str(step)[:20]}” does not exist; showing step 1 of {len(STEPS)}.")
-    figure = FIGURE_OF_STEP[index]
-    try:
-        view = build(figure, values, notices)
-    except ValueError as error:   # a limit of the model, or a busy server: say so, show the first step
-        notices.append(f"Cannot compute this step: {error}.")
-        figure, view = "sequence", build("sequence", SCHEMA.defaults(), notices)
-    payloads = align([view["payloads"][name] for name in VIEWS[figure]])
-    by_slot = dict(zip(VIEWS[figure], payloads))
-    for payload in payloads:
-        payload["autoplay"] = STEP_PLAY.get(figure, False)
-    shown, hidden = "ls-panel", "ls-panel ls-hidden"
-    summary = view.get("summary") or []
-    return (
-        *[by_slot.get(name) for name in SLOTS],
-        *[f"rnn-slot rnn-order-{VIEWS[figure].index(name)}" if name in by_slot else "rnn-slot ls-hidden"
-          for name in SLOTS],
-        summary, "ls-panel rnn-summary" + ("" if summary else " ls-hidden"),
-        view.get("melody"),
-        "rnn-audio" if figure in WITH_MELODY else "rnn-audio ls-hidden",
-        shown if figure in WITH_GENERATION else hidden,
-        shown if figure == "free" else hidden,
-        [html.P(n) for n in notices], "ls-notices" if notices else "ls-notices is-empty",
-        [index] if view.get("achieved") else [],
-    )
+
+#: The figure slots, their heights (px), and the slots each figure of the narration shows, in display order.
+HEIGHTS = {"roll": 380, "cell": 440, "hidden": 400, "bars": 370, "curves": 480, "flow": 430}
+SLOTS = tuple(HEIGHTS)
+SHOWN = {
+    "sequence": ("roll",), "cell": ("cell", "bars"), "unrolled": ("roll", "hidden"),
+    "probabilities": ("hidden", "bars"), "temperature": ("bars",), "training": ("roll", "curves"),
+    "gradients": ("flow",), "clipping": ("curves",), "memorize": ("curves", "roll"),
+    "generate": ("roll", "bars"), "free": ("roll", "bars", "curves", "flow"),
+}
+
+
+# -- computations, memoized at the edge -------------------------------------------------------
+
+network = memoize()(experiments.network)
+training_history = memoize()(experiments.training_history)
+
+
+def lesson_history() -> dict:
+    """The lesson network's training replayed every HISTORY_EVERY steps (experiments.training_history)."""
+    tunes, _, *run = LESSON_NET
+    return training_history(tunes, *run, SHOWN_TUNE, HISTORY_EVERY)
+
+
+def reading(tune: str) -> dict:
+    """The lesson network reading `tune` (experiments.reading)."""
+    return experiments.reading(network(*LESSON_NET)["params"], tune)
+
+
+def melody(net: tuple, temperature: float, start: str, draw: int) -> dict:
+    """A melody written by the network `network(*net)` (experiments.melody)."""
+    return experiments.melody(network(*net)["params"], net[0], temperature, start, draw)
+
+
+# -- views --------------------------------------------------------------------------------------
+
+
+def show(figure: str, payloads: dict, *, summary: list | None = None, melody_data: dict | None = None,
+         notices: list | None = None, achieved: bool = False) -> View:
+    """What a step shows: its payloads aligned, each in its slot in display order, and the
+    panels it uses (the summary when it has one, the audio bar with a melody)."""
+    order = SHOWN[figure]
+    used = {"summary": bool(summary), "audio": melody_data is not None,
+            "generation": figure in ("generate", "free"), "settings": figure == "free"}
+    return View(
+        figures=dict(zip(order, align([payloads[name] for name in order]))),
+        panels=[name for name, shown in used.items() if shown],
+        outputs={**{f"slot:{name}": f"rnn-slot rnn-order-{k}" for k, name in enumerate(order)},
+                 "summary": summary or [], "melody": melody_data},
+        notices=notices or [], achieved=achieved)
 
 
 def align(payloads: list[dict]) -> list[dict]:
@@ -471,30 +171,12 @@ def align(payloads: list[dict]) -> list[dict]:
     return payloads
 
 
-def build(figure: str, values: dict, notices: list) -> dict:
-    """{"payloads": {slot: payload}, "summary": children, "melody": store data, "achieved": bool}."""
-    if figure == "sequence":
-        return _sequence_view(values)
-    if figure in ("cell", "unrolled", "probabilities"):
-        return _reading_view(figure)
-    if figure == "temperature":
-        return _temperature_view()
-    if figure in ("training", "gradients"):
-        return _history_view(figure)
-    if figure == "clipping":
-        return _clipping_view()
-    if figure == "memorize":
-        return _memorize_view()
-    if figure == "generate":
-        return _generation(LESSON_NET, values, start="first")
-    return _free_view(values, notices)
-
-
 def _melody_data(notes: list, tempo: int, title: str) -> dict:
     return {"notes": [[int(p), float(b)] for p, b in notes], "bpm": int(tempo), "title": title}
 
 
-def _sequence_view(values: dict) -> dict:
+def sequence_view(ctx) -> View:
+    """Twinkle on the roll, and the input → target pairs training makes of it."""
     notes = tune_notes(SHOWN_TUNE)
     tokens = tune_tokens(SHOWN_TUNE)
     title = f"{TUNE_TITLES[SHOWN_TUNE]}: {len(notes)} notes, {sum(b for _, b in notes):g} beats"
@@ -505,8 +187,9 @@ def _sequence_view(values: dict) -> dict:
         html.H3(f"What the network is trained on: {len(pairs)} pairs (input → target) from this tune"),
         html.Div(pairs, className="rnn-pairs"),
     ]
-    return {"payloads": {"roll": figures.tune_roll(notes, title, note_hover(notes), name=TUNE_TITLES[SHOWN_TUNE])},
-            "summary": summary, "melody": _melody_data(notes, values["tempo"], TUNE_TITLES[SHOWN_TUNE])}
+    roll = figures.tune_roll(notes, title, note_hover(notes), name=TUNE_TITLES[SHOWN_TUNE])
+    return show(ctx.figure, {"roll": roll}, summary=summary,
+                melody_data=_melody_data(notes, ctx.values["tempo"], TUNE_TITLES[SHOWN_TUNE]))
 
 
 def _signed_sum(terms: list[float]) -> str:
@@ -516,7 +199,9 @@ def _signed_sum(terms: list[float]) -> str:
     return text
 
 
-def _reading_view(figure: str) -> dict:
+def reading_view(ctx) -> View:
+    """The lesson network reading Twinkle, a frame per note: the cell's numbers, the hidden
+    state, or the next-note probabilities."""
     r = reading(SHOWN_TUNE)
     inputs, targets = r["inputs"], r["targets"]
     T = len(inputs)
@@ -527,7 +212,7 @@ def _reading_view(figure: str) -> dict:
                   for t in steps]
     bars = figures.probability_bars(r["probs"], list(TOKENS), [int(y) for y in targets], bar_titles, labels,
                                     marked_name="the true next note (target)", hover_names=HOVER_NAMES)
-    if figure == "cell":
+    if ctx.figure == "cell":
         unit = int(np.argmax(r["hs"].std(axis=0)))
         H = r["hs"].shape[1]
         rows = np.stack([r["h_prev"], r["x_part"], r["m_part"], np.broadcast_to(r["b_h"], (T, H)), r["pre"],
@@ -543,23 +228,24 @@ def _reading_view(figure: str) -> dict:
                   for t in steps]
         span = float(np.ceil(np.percentile(np.abs(rows[:, 1:5]), 99)))
         cell = figures.cell_figure(rows, unit, equations, titles, labels, span=max(span, 1.0))
-        return {"payloads": {"cell": cell, "bars": bars}}
+        return show(ctx.figure, {"cell": cell, "bars": bars})
     heat_titles = [f"Hidden state h<sub>t</sub>, {r['hs'].shape[1]} units × {T} steps — step {t}: "
                    f"read {TOKENS[inputs[t]]}" for t in steps]
     hidden = figures.hidden_heatmap(r["hs"], [TOKENS[i] for i in inputs], steps, heat_titles, labels)
-    if figure == "probabilities":
-        return {"payloads": {"hidden": hidden, "bars": bars}}
+    if ctx.figure == "probabilities":
+        return show(ctx.figure, {"hidden": hidden, "bars": bars})
     notes = tune_notes(SHOWN_TUNE)
     roll_titles = [f"{TUNE_TITLES[SHOWN_TUNE]} — step {t}: reading "
                    + ("the start marker |" if t == 0 else f"note {t}, {TOKENS[inputs[t]]}") for t in steps]
     roll = figures.reading_roll(notes, roll_titles[0], note_hover(notes), [t - 1 for t in steps], roll_titles, labels)
-    return {"payloads": {"roll": roll, "hidden": hidden}}
+    return show(ctx.figure, {"roll": roll, "hidden": hidden})
 
 
-def _temperature_view() -> dict:
+def temperature_view(ctx) -> View:
+    """Which note opens a tune, at temperatures from 0.05 to 5."""
     logits = reading(SHOWN_TUNE)["logits"][0]            # after the start marker: which note opens a tune?
-    dists = np.array([rnn.probabilities_with_temperature(logits, t) for t in TEMPERATURES])
-    reference = rnn.probabilities_with_temperature(logits, 1.0)
+    dists = experiments.tempered(logits, TEMPERATURES)
+    reference = experiments.tempered(logits, (1.0,))[0]
     titles = []
     for t, p in zip(TEMPERATURES, dists):
         top = np.argsort(-p)[:3]
@@ -569,10 +255,11 @@ def _temperature_view() -> dict:
     bars = figures.probability_bars(dists, list(TOKENS), [-1] * len(TEMPERATURES), titles, labels,
                                     marked_name="", hover_names=HOVER_NAMES, reference=reference,
                                     reference_name="at temperature 1")
-    return {"payloads": {"bars": bars}}
+    return show(ctx.figure, {"bars": bars})
 
 
-def _history_view(figure: str) -> dict:
+def history_view(ctx) -> View:
+    """The lesson network's training replayed: loss and guesses, or the gradient's reach into the past."""
     history = lesson_history()
     net = network(*LESSON_NET)
     at, loss = history["at"], history["loss"]
@@ -582,7 +269,7 @@ def _history_view(figure: str) -> dict:
     labels = [f"training step {k} · loss {l:.3f} · {r} of {n_tunes} tunes reproduced"
               for k, l, r in zip(at, loss_at, history["reproduced"])]
     tokens = tune_tokens(SHOWN_TUNE)
-    if figure == "gradients":
+    if ctx.figure == "gradients":
         flows = history["flows"]
         k = np.arange(flows.shape[1])
         far = min(40, flows.shape[1] - 1)
@@ -591,7 +278,7 @@ def _history_view(figure: str) -> dict:
                   "the gradient of the last step</sup>" for s, f in zip(at, flows)]
         flow = figures.flow_figure(k, flows, flows[0], titles, labels, current_name="after this many training steps",
                                    reference_name="at initialization (step 0)")
-        return {"payloads": {"flow": flow}}
+        return show(ctx.figure, {"flow": flow})
     steps = np.arange(len(loss) + 1)
     curves = figures.curves_figure([
         {"title": "Loss on the seven tunes (cross-entropy, nats per note)", "ytitle": "loss (log scale)", "log": True,
@@ -613,10 +300,11 @@ def _history_view(figure: str) -> dict:
         titles.append(f"{TUNE_TITLES[SHOWN_TUNE]} after {s} training steps: "
                       f"{int(np.sum(guess == targets))} of {len(targets)} next notes guessed right")
     roll = figures.prediction_roll(notes, predicted, right, note_hover(notes), hovers, titles, labels)
-    return {"payloads": {"curves": curves, "roll": roll}}
+    return show(ctx.figure, {"curves": curves, "roll": roll})
 
 
-def _clipping_view() -> dict:
+def clipping_view(ctx) -> View:
+    """Plain gradient descent with a large step, with and without clipping."""
     optimizer, lr, clips = CLIP_DEMO
     tunes, held, hidden, unroll, _, _, steps, seed, _ = LESSON_NET
     runs = [network(tunes, held, hidden, unroll, optimizer, lr, steps, seed, c) for c in clips]
@@ -640,10 +328,11 @@ def _clipping_view() -> dict:
                     for n, r, c in zip(names, runs, colors)],
          "hlines": [{"y": clips[1], "text": f"clip threshold {clips[1]:g}", "color": BLUE}]},
     ], labels, frame_x=at)
-    return {"payloads": {"curves": curves}}
+    return show(ctx.figure, {"curves": curves})
 
 
-def _memorize_view() -> dict:
+def memorize_view(ctx) -> View:
+    """Six tunes learned, one held out: the two losses, and the guesses for the held-out tune."""
     tunes = tuple(n for n in TUNE_NAMES if n != HELD_OUT)
     net = network(tunes, HELD_OUT, *LESSON_NET[2:])
     steps = net["eval_steps"]
@@ -658,9 +347,8 @@ def _memorize_view() -> dict:
          "hlines": [{"y": UNIFORM_LOSS, "text": f"uniform guess: ln {VOCAB.size} = {UNIFORM_LOSS:.2f}"}]},
     ], labels, frame_x=steps)
     notes = tune_notes(HELD_OUT)
-    tokens = tune_tokens(HELD_OUT)
-    guess = rnn.forward(net["params"], tokens[:-1]).probs.argmax(axis=1)
-    targets = tokens[1:]
+    guess = experiments.guesses(net["params"], HELD_OUT)
+    targets = tune_tokens(HELD_OUT)[1:]
     g = guess[:len(notes)]
     title = (f"{TUNE_TITLES[HELD_OUT]}, never trained on: {int(np.sum(guess == targets))} of {len(targets)} "
              f"next notes guessed right")
@@ -668,7 +356,7 @@ def _memorize_view() -> dict:
         notes, [[VOCAB.notes[i - 1] if i else None for i in g]], [[bool(a == b) for a, b in zip(g, targets)]],
         note_hover(notes), [[f"guess for note {t + 1} ({TOKENS[targets[t]]}): {TOKENS[i]}" for t, i in enumerate(g)]],
         [title], [labels[-1]])
-    return {"payloads": {"curves": curves, "roll": roll}}
+    return show(ctx.figure, {"curves": curves, "roll": roll})
 
 
 def _generation(net: tuple, values: dict, *, start: str) -> dict:
@@ -721,18 +409,23 @@ def _generation(net: tuple, values: dict, *, start: str) -> dict:
             "melody": _melody_data(notes, values["tempo"], "melody"), "achieved": bool(whole)}
 
 
-def _free_view(values: dict, notices: list) -> dict:
-    try:
-        net_args = free_net(values)
-        net = network(*net_args)
-    except ValueError as error:
-        notices.append(f"Cannot train this network: {error}. Showing the lesson's network.")
-        net_args = LESSON_NET
-        net = network(*net_args)
+def generate_view(ctx) -> View:
+    """A melody written by the lesson network at the visitor's temperature, note and number."""
+    made = _generation(LESSON_NET, ctx.values, start="first")
+    return show(ctx.figure, made["payloads"], summary=made["summary"], melody_data=made["melody"],
+                achieved=made["achieved"])
+
+
+def free_view(ctx) -> View:
+    """The visitor's own network: its training, its reach into the past, and a melody it writes."""
+    net_args = experiments.free_play_net(ctx.values)
+    net = network(*net_args)
+    notices = []
     if net["diverged_at"] is not None:
         notices.append(f"Training stopped at step {net['diverged_at']}: the loss or the weights stopped being "
                        "finite numbers. Try a smaller learning rate or clipping.")
-    view = _generation(net_args, values, start="last")
+    made = _generation(net_args, ctx.values, start="last")
+    payloads = made["payloads"]
     tunes, held = net_args[0], net_args[1]
     x = np.arange(len(net["loss"]))
     loss_series = [{"name": "training loss", "x": x, "y": net["loss"], "color": ORANGE}]
@@ -741,7 +434,7 @@ def _free_view(values: dict, notices: list) -> dict:
                             "y": net["held_out_loss"], "color": VERMILION})
     clip = net_args[8]
     norm_lines = [{"y": clip, "text": f"clip threshold {clip:g}", "color": BLUE}] if clip else []
-    view["payloads"]["curves"] = figures.curves_figure([
+    payloads["curves"] = figures.curves_figure([
         {"title": "Loss (nats per note)", "ytitle": "loss (log scale)", "log": True, "series": loss_series,
          "hlines": [{"y": UNIFORM_LOSS, "text": f"uniform guess {UNIFORM_LOSS:.2f}"}]},
         {"title": "Gradient norm before clipping", "ytitle": "‖g‖ (log scale)", "log": True,
@@ -749,7 +442,7 @@ def _free_view(values: dict, notices: list) -> dict:
          "hlines": norm_lines},
     ], [], title="")
     k = np.arange(len(net["flow_init"]))
-    view["payloads"]["flow"] = figures.flow_figure(
+    payloads["flow"] = figures.flow_figure(
         k, net["flow_trained"][None], net["flow_init"],
         [f"How much the loss at the end of {TUNE_TITLES[tunes[0]]} depends on the past<br>"
          f"<sup>{k[-1]} steps back, the gradient is {net['flow_trained'][-1] / net['flow_trained'][0]:.2g} × "
@@ -769,14 +462,116 @@ def _free_view(values: dict, notices: list) -> dict:
         facts.append(html.P(f"{TUNE_TITLES[held]}, held out: loss {net['held_out_loss'][-1]:.2f} nats per note "
                             f"(a uniform guess: {UNIFORM_LOSS:.2f}); {net['held_out_right']:.0%} of its next notes "
                             "guessed right."))
-    view["summary"] = [html.H3("Your network")] + facts + view["summary"]
-    view["achieved"] = (net_args[2] <= SMALL_NET and set(tunes) == set(TUNE_NAMES)
-                        and bool(np.all(net["reproduced"])))
-    return view
+    learned_all_small = (net_args[2] <= SMALL_NET and set(tunes) == set(TUNE_NAMES)
+                         and bool(np.all(net["reproduced"])))
+    return show(ctx.figure, payloads, summary=[html.H3("Your network")] + facts + made["summary"],
+                melody_data=made["melody"], notices=notices, achieved=learned_all_small)
 
 
-# -- smaller callbacks --------------------------------------------------------------------
+VIEWS = {
+    "sequence": sequence_view, "cell": reading_view, "unrolled": reading_view, "probabilities": reading_view,
+    "temperature": temperature_view, "training": history_view, "gradients": history_view,
+    "clipping": clipping_view, "memorize": memorize_view, "generate": generate_view, "free": free_view,
+}
 
+ENGINE = Lesson(
+    LESSON, SCHEMA, STEPS, VIEWS,
+    graphs=HEIGHTS,
+    panels={"summary": "ls-panel rnn-summary", "audio": "rnn-audio", "generation": "ls-panel", "settings": "ls-panel"},
+    outputs={
+        **{f"slot:{name}": (Output(lesson_id("slot", LESSON, name=name), "className"), "rnn-slot ls-hidden")
+           for name in SLOTS},
+        "summary": (Output(lesson_id("panel", LESSON, name="summary"), "children"), []),
+        "melody": (Output(lesson_id("melody", LESSON), "data"), None),
+    },
+)
+show_step = ENGINE.register()
+
+
+# -- layout ---------------------------------------------------------------------------------
+
+
+def layout(**query) -> html.Div:
+    return ENGINE.page(query, stage)
+
+
+def stage(values: dict, hidden: set) -> list:
+    return [
+        ENGINE.step_player(label="frame"),
+        _settings_panel(values, hidden),
+        _generation_panel(values, hidden),
+        dcc.Loading(html.Div([_slot(name) for name in SLOTS]
+                             + [html.Div(id=ENGINE.panel_id("summary"), className="ls-panel rnn-summary ls-hidden")],
+                             className="rnn-figures"),
+                    type="circle", delay_show=400),
+        dcc.Store(id=lesson_id("melody", LESSON)),
+    ]
+
+
+def _slot(name: str) -> html.Div:
+    """The place of a figure on the stage; the view's class for it orders it among the step's figures."""
+    content = ENGINE.graph(name)
+    if name == "roll":   # the piano roll carries the playhead, and the audio bar under it
+        content = [html.Div([content, html.Div(className="rnn-playhead", **{"aria-hidden": "true"})],
+                            className="rnn-roll"),
+                   _audio_panel()]
+    return html.Div(content, id=lesson_id("slot", LESSON, name=name), className="rnn-slot ls-hidden")
+
+
+def _audio_panel() -> html.Div:
+    return html.Div(
+        [
+            html.Button("♪ Play melody", id=lesson_id("play", LESSON), className="rnn-play",
+                        title="Hear the melody on the roll (your browser synthesizes it)"),
+            html.Button("■ Stop", id=lesson_id("stop", LESSON), className="rnn-stop", title="Stop playing"),
+            html.Button("⬇ Download WAV", id=lesson_id("wav", LESSON), className="rnn-wav",
+                        title="The same melody as a WAV file, synthesized on the server"),
+            html.Span("", id=lesson_id("audio-status", LESSON), className="rnn-audio-status", role="status"),
+            html.Span("", id=lesson_id("wav-message", LESSON), className="rnn-audio-status"),
+            dcc.Download(id=lesson_id("download", LESSON)),
+        ],
+        id=ENGINE.panel_id("audio"), className="rnn-audio ls-hidden",
+    )
+
+
+def _generation_panel(values: dict, hidden: set) -> html.Div:
+    another = html.Button("↻ Another melody", id=lesson_id("another", LESSON), className="rnn-another",
+                          title="Same network and temperature, the next melody number")
+    return html.Div(
+        [html.H3("Write a melody"),
+         html.Div(ENGINE.controls(values, hidden, MELODY_SETTINGS) + [another], className="ls-controls")],
+        id=ENGINE.panel_id("generation"), className="ls-panel ls-hidden",
+    )
+
+
+def _settings_panel(values: dict, hidden: set) -> html.Div:
+    chosen = values["tunes"].split(".")
+    return html.Div(
+        [
+            html.H3("Train your own network"),
+            html.Div(ENGINE.controls(values, hidden, NETWORK_SETTINGS), className="ls-controls"),
+            html.Div(
+                [
+                    html.Label(SCHEMA.get("tunes").label, className="ls-control-label"),
+                    dcc.Checklist(id=lesson_id("tune-list", LESSON), value=[n for n in TUNE_NAMES if n in chosen],
+                                  options=_tune_options(values["heldout"]), inline=True,
+                                  className="ls-checklist rnn-tunes"),
+                    html.P(id=lesson_id("tunes-message", LESSON), className="ls-message ls-hidden"),
+                    *ENGINE.controls(values, hidden, ("tunes",)),
+                ],
+                className="rnn-tune-choice" + (" ls-hidden" if "tunes" in hidden else ""),
+            ),
+        ],
+        id=ENGINE.panel_id("settings"), className="ls-panel ls-hidden",
+    )
+
+
+def _tune_options(held_out) -> list[dict]:
+    return [{"label": TUNE_TITLES[n] + (" (held out)" if n == held_out else ""), "value": n,
+             "disabled": n == held_out} for n in TUNE_NAMES]
+
+
+# -- callbacks that are not step plumbing -----------------------------------------------------
 
 @dash.callback(
     Output(setting_id(LESSON, "tunes"), "value"),
@@ -854,4 +649,4 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
-__all__ = ["PAGE", "SCHEMA", "STEPS", "layout", "show_step", "network", "melody", "copied_from"]
+__all__ = ["PAGE", "SCHEMA", "STEPS", "ENGINE", "layout", "show_step", "network", "melody"]

@@ -21,25 +21,20 @@ DEFAULTS = page.SCHEMA.defaults()
 N = len(page.STEPS)
 STEP = {s.figure: i for i, s in enumerate(page.STEPS)}
 FREE, GENERATE = STEP["free"], STEP["generate"]
+WITH_MELODY = {"sequence", "generate", "free"}
 
 
 def call(step, **overrides) -> dict:
-    """show_step with the default settings except `overrides`, its outputs by name."""
-    raw = [overrides.get(n, DEFAULTS[n]) for n in page.SCHEMA.names]
+    """Every output of the step with the default settings except `overrides`, by name;
+    "text" joins the notices."""
     with app.server.test_request_context():
-        out = page.show_step(step, *raw)
-    k = len(page.SLOTS)
-    payloads, classes = dict(zip(page.SLOTS, out[:k])), dict(zip(page.SLOTS, out[k:2 * k]))
-    (summary, summary_class, melody, audio_class, generation_class, settings_class, notices, notices_class,
-     achieved) = out[2 * k:]
-    return {"payloads": payloads, "classes": classes, "summary": summary, "melody": melody,
-            "audio": audio_class, "generation": generation_class, "settings": settings_class,
-            "notices": " ".join(p.children for p in notices), "notices_class": notices_class,
-            "achieved": achieved, "raw": out}
+        out = page.ENGINE.outputs(step, {**DEFAULTS, **overrides})
+    return {**out, "text": " ".join(p.children for p in out["notices"])}
 
 
 def shown(result) -> dict:
-    return {name: p for name, p in result["payloads"].items() if p is not None}
+    """The payloads of the graphs the step shows, by graph name."""
+    return {name: result[f"figure:{name}"] for name in page.SLOTS if result[f"figure:{name}"] is not None}
 
 
 def with_app(fn, *args):
@@ -55,20 +50,28 @@ def test_every_step_shows_its_figures_with_one_caption_per_frame(step):
     result = call(step)
     figure = page.STEPS[step].figure
     payloads = shown(result)
-    assert list(payloads) == [n for n in page.SLOTS if n in page.VIEWS[figure]]
+    assert list(payloads) == [n for n in page.SLOTS if n in page.SHOWN[figure]]
     frames = {len(p["frames"]) for p in payloads.values()}
     assert len(frames) == 1 and 1 <= frames.pop() <= 150
     captions = [p["labels"] for p in payloads.values()]
     assert all(c == captions[0] for c in captions)
-    for name, payload in result["payloads"].items():
-        assert ("ls-hidden" in result["classes"][name]) == (payload is None)
+    for name in page.SLOTS:
+        payload = result[f"figure:{name}"]
+        assert ("ls-hidden" in result[f"slot:{name}"]) == ("ls-hidden" in result[f"box:{name}"]) == (payload is None)
+        if payload is not None:   # the slots of a step stand in the order the step names them
+            assert f"rnn-order-{page.SHOWN[figure].index(name)}" in result[f"slot:{name}"]
         if payload is not None:
             assert payload["figure"]["data"], name
             size = len(json.dumps(payload, cls=plotly.utils.PlotlyJSONEncoder))
             assert size < 1_000_000, f"{name}: {size} bytes"
-    assert result["notices"] == "" and result["notices_class"] == "ls-notices is-empty"
-    assert (result["melody"] is not None) == (figure in page.WITH_MELODY)
-    assert ("ls-hidden" in result["audio"]) == (figure not in page.WITH_MELODY)
+    assert result["text"] == "" and result["notices-class"] == "ls-notices is-empty"
+    assert (result["melody"] is not None) == (figure in WITH_MELODY)
+    assert ("ls-hidden" in result["panel:audio"]) == (figure not in WITH_MELODY)
+    assert ("ls-hidden" in result["panel:summary"]) == (result["summary"] == [])
+    assert ("ls-hidden" in result["panel:generation"]) == (figure not in ("generate", "free"))
+    assert ("ls-hidden" in result["panel:settings"]) == (figure != "free")
+    assert all(note == "" for name, note in result.items() if name.startswith("note:"))
+    assert result["figure:bars"] is None or result["figure:bars"]["autoplay"] == page.STEPS[step].play
 
 
 @pytest.mark.parametrize("figure", ["cell", "unrolled", "probabilities"])
@@ -80,7 +83,7 @@ def test_reading_steps_have_a_frame_per_note_read(figure):
     if "bars" in shown(result):
         # frame t marks the true next token (tokens[t + 1]) in orange, and only it
         t = 5
-        colors = result["payloads"]["bars"]["frames"][t]["data"][0]["marker"]["color"]
+        colors = result["figure:bars"]["frames"][t]["data"][0]["marker"]["color"]
         assert [i for i, c in enumerate(colors) if c == ORANGE] == [int(tokens[t + 1])]
 
 
@@ -88,7 +91,7 @@ def test_the_cell_spells_out_a_sum_that_adds_up():
     r = with_app(page.reading, page.SHOWN_TUNE)
     np.testing.assert_allclose(r["x_part"] + r["m_part"] + r["b_h"], r["pre"], atol=1e-12)
     np.testing.assert_allclose(np.tanh(r["pre"]), r["hs"], atol=1e-12)
-    cell = call(STEP["cell"])["payloads"]["cell"]
+    cell = call(STEP["cell"])["figure:cell"]
     equation = cell["frames"][7]["layout"]["annotations"][0]["text"]
     unit = int(np.argmax(r["hs"].std(axis=0)))
     assert f"unit {unit + 1}" in equation and f"{r['hs'][7, unit]:.2f}".replace("-", "−") in equation
@@ -204,43 +207,49 @@ def test_narration_of_writing_melodies():
 
 
 def test_the_temperature_changes_the_melody_and_a_network_setting_changes_the_training():
-    a = call(GENERATE)["payloads"]["roll"]["frames"][-1]
-    b = call(GENERATE, temperature="0.3")["payloads"]["roll"]["frames"][-1]
+    a = call(GENERATE)["figure:roll"]["frames"][-1]
+    b = call(GENERATE, temperature="0.3")["figure:roll"]["frames"][-1]
     assert a != b
     small = call(FREE, hidden="16")
-    assert small["payloads"]["curves"]["figure"]["data"] != call(FREE)["payloads"]["curves"]["figure"]["data"]
-    assert small["notices"] == ""
+    assert small["figure:curves"]["figure"]["data"] != call(FREE)["figure:curves"]["figure"]["data"]
+    assert small["text"] == ""
 
 
 @pytest.mark.parametrize("name, raw, said", [
     ("temperature", "0", "Temperature"), ("temperature", "-1", "Temperature"), ("temperature", "nan", "Temperature"),
     ("hidden", "100000", "Hidden units"), ("hidden", "1e308", "Hidden units"), ("tunes", "twinkle.yankee_doodle", "yankee_doodle"),
-    ("tunes", "<script>", "Tunes"), ("lr", "inf", "Learning rate"), ("optimizer", "rm -rf", "Optimizer"),
+    ("tunes", "<script>", "Train on these tunes"), ("lr", "inf", "Learning rate"), ("optimizer", "rm -rf", "Optimizer"),
     ("start", "Z9:1", "Starting note"), ("steps", "1e9", "Training steps"), ("clip", "-1", "Clip"),
-    ("heldout", ["mary"], "Held-out"), ("tempo", "1e308", "Tempo"), ("draw", "1.5", "Melody number"),
+    ("heldout", ["mary"], "Hold out a tune"), ("tempo", "1e308", "Tempo"), ("draw", "1.5", "Melody number"),
     ("unroll", "1", "Unroll"), ("seed", "-3", "Seed"),
 ])
 def test_bad_settings_give_a_notice_naming_them_and_a_working_page(name, raw, said):
     result = call(FREE, **{name: raw})
-    assert said in result["notices"] and result["notices_class"] == "ls-notices"
+    assert said in result["text"] and result["notices-class"] == "ls-notices"
+    assert said in result[f"note:{name}"] and "not allowed" in result[f"note:{name}"]    # beside the field
+    used = page.SCHEMA.get(name).default                # ... which shows the value used instead
+    assert result[f"value:{name}"] == (used if isinstance(used, str) else str(used))
+    assert all(result[f"note:{other}"] == "" for other in page.SCHEMA.names if other != name)
     assert all(p["figure"]["data"] for p in shown(result).values())
-    assert set(shown(result)) == set(page.VIEWS["free"])
+    assert set(shown(result)) == set(page.SHOWN["free"])
 
 
 def test_temperature_zero_names_the_limit():
-    notices = call(GENERATE, temperature="0")["notices"]
+    notices = call(GENERATE, temperature="0")["note:temperature"]
     assert f"{rnn.TEMPERATURE_MIN:g} to {rnn.TEMPERATURE_MAX:g}" in notices
 
 
 def test_too_much_work_is_refused_with_the_limit_and_the_lesson_network_shown():
     result = call(FREE, hidden="128", steps="400")
-    assert f"{page.WORK_MAX:,}" in result["notices"] and "Showing the lesson's network" in result["notices"]
-    assert shown(result)["curves"]["figure"]["data"]
+    assert "Cannot compute this step" in result["text"] and f"{page.WORK_MAX:,}" in result["text"]
+    assert "Showing the default settings" in result["text"]      # the defaults are the lesson's network
+    assert page.experiments.free_play_net(DEFAULTS) == page.LESSON_NET
+    assert result["figure:curves"] == call(FREE)["figure:curves"]
 
 
 def test_holding_out_the_only_tune_says_so():
     result = call(FREE, tunes="mary", heldout="mary")
-    assert "no tune is left to train on" in result["notices"]
+    assert "no tune is left to train on" in result["text"]
     assert shown(result)["roll"]["figure"]["data"]
 
 
@@ -248,21 +257,21 @@ def test_a_held_out_tune_in_free_play_is_scored_and_reported():
     result = call(FREE, heldout="mary")
     text = json.dumps(result["summary"], cls=plotly.utils.PlotlyJSONEncoder)
     assert "held out" in text and "Mary Had a Little Lamb" in text
-    names = [t.get("name") for t in result["payloads"]["curves"]["figure"]["data"]]
+    names = [t.get("name") for t in result["figure:curves"]["figure"]["data"]]
     assert "Mary Had a Little Lamb (held out)" in names
 
 
 def test_a_diverging_optimizer_is_stopped_with_the_step_named():
     result = call(FREE, optimizer="rmsprop", lr="10", clip="0")
-    assert "Training stopped at step 1" in result["notices"]
+    assert "Training stopped at step 1" in result["text"]
     assert shown(result)["roll"]["figure"]["data"]
 
 
 @pytest.mark.parametrize("step", [None, -5, 10**9, "3", [1], {"a": 1}, True, 2.5])
 def test_garbage_steps_give_a_notice_and_the_first_step(step):
     result = call(step)
-    assert "does not exist" in result["notices"]
-    assert list(shown(result)) == list(page.VIEWS[page.STEPS[0].figure])
+    assert "does not exist" in result["text"]
+    assert list(shown(result)) == list(page.SHOWN[page.STEPS[0].figure])
 
 
 def test_layout_builds_from_a_garbage_link_and_says_what_it_replaced():
@@ -271,6 +280,22 @@ def test_layout_builds_from_a_garbage_link_and_says_what_it_replaced():
     text = json.dumps(tree.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
     for said in ("Hidden units", "nope", "Temperature", "Starting note", "Step"):
         assert said in text
+    notes = field_notes(tree)
+    assert "Hidden units" in notes["hidden"] and "nope" in notes["tunes"] and "Temperature" in notes["temperature"]
+    assert "Starting note" in notes["start"] and notes["seed"] == ""
+
+
+def field_notes(tree) -> dict:
+    """The text beside each setting's field in a built layout, by setting name."""
+    notes, stack = {}, [tree]
+    while stack:
+        node = stack.pop()
+        node_id = getattr(node, "id", None)
+        if isinstance(node_id, dict) and node_id.get("type") == "ls-field-note":
+            notes[node_id["name"]] = node.children or ""
+        children = getattr(node, "children", None)
+        stack.extend(children if isinstance(children, list) else [children] if children is not None else [])
+    return notes
 
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -342,17 +367,6 @@ def test_another_melody_takes_the_next_number(draw, after):
     assert page.another_melody(1, draw) == after
 
 
-def test_copied_runs_known_answers():
-    tunes = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10]]
-    assert page.copied_from([1, 2, 3, 4, 5], tunes) == [0] * 5
-    assert page.copied_from([1, 2, 3, 9, 8], tunes) == [-1] * 5          # runs of 3 do not count
-    assert page.copied_from([2, 3, 4, 5, 7, 8, 9, 10], tunes) == [0] * 4 + [1] * 4
-    assert page.copied_from([], tunes) == []
-    melody = [int(t) for t in page.tune_tokens("mary")[1:-1]]
-    assert page.copied_from(melody, [list(page.tune_tokens(n)[1:-1]) for n in page.TUNE_NAMES]) == \
-        [page.TUNE_NAMES.index("mary")] * len(melody)
-
-
 def test_a_free_play_run_at_the_largest_allowed_work_completes():
     result = call(FREE, hidden="128", steps=str(page.WORK_MAX // 128), unroll="64")
-    assert result["notices"] == "" and math.isfinite(result["payloads"]["curves"]["figure"]["data"][0]["y"][-1])
+    assert result["text"] == "" and math.isfinite(result["figure:curves"]["figure"]["data"][0]["y"][-1])

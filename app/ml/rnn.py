@@ -290,14 +290,6 @@ def batch_loss(params: dict, X: Any, y: Any) -> float:
     return _cross_entropy(softmax(logits), y.T)[0]
 
 
-def sequence_loss(params: dict, tokens: Sequence[int]) -> float:
-    """Mean cross-entropy (nats) of predicting tokens[1:] from tokens[:-1], from h = 0.
-
-    tokens: (T + 1,) int ids, 2 <= T + 1 <= SEQUENCE_MAX + 1.
-    """
-    return batch_loss(params, *pad_sequences([tokens]))
-
-
 def next_token_accuracy(params: dict, tokens: Sequence[int], skip: int = 0) -> float:
     """Share of steps t >= skip where argmax p_t == tokens[t + 1] (teacher forcing, from h = 0).
 

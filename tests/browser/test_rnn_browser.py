@@ -3,7 +3,7 @@
 import pytest
 
 from app.main import app
-from pages.rnn import STEPS, VIEWS
+from pages.rnn import SHOWN, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
@@ -34,7 +34,7 @@ def test_every_step_renders_its_figures_without_errors(dash_duo):
             dash_duo.find_element(".ls-next").click()
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
         assert dash_duo.find_element(".ls-step.is-current h2").text == STEPS[k - 1].title
-        for name in VIEWS[STEPS[k - 1].figure]:
+        for name in SHOWN[STEPS[k - 1].figure]:
             wait_until(lambda: visible_figure(dash_duo, name), timeout=20, message=f"step {k}: the {name} figure")
     assert f"step={N}" in dash_duo.driver.current_url
     assert_clean(dash_duo)
@@ -60,6 +60,12 @@ def test_the_temperature_changes_the_melody_and_the_link(dash_duo):
                message="a new melody")
     wait_until(lambda: "temperature=0.3" in dash_duo.driver.current_url, message="the link to hold the temperature")
     assert dash_duo.find_element(".ls-progress").text == f"Step {generate} of {N}"
+    field = setting_field(dash_duo, "temperature")
+    retype(field, "0")                  # below the limit: told beside the field, which shows the value used
+    note = '[id*="ls-field-note"][id*="\\"temperature\\""]'
+    wait_until(lambda: "not allowed" in dash_duo.find_element(note).text, message="the note beside the field")
+    wait_until(lambda: field.get_attribute("value") == "1.0", message="the field to show the value used")
+    wait_until(lambda: "temperature=" not in dash_duo.driver.current_url, message="the link to drop the temperature")
     assert_clean(dash_duo)
 
 
@@ -92,4 +98,7 @@ def test_a_bad_link_shows_notices_and_a_working_page(dash_duo):
     notices = dash_duo.find_element(".ls-notices").text
     assert "Temperature" in notices and "Hidden units" in notices and "yankee_doodle" in notices
     wait_until(lambda: visible_figure(dash_duo, "curves"), timeout=20, message="figures despite bad input")
+    note = '[id*="ls-field-note"][id*="\\"temperature\\""]'    # the link's bad value, told beside its field
+    assert "not allowed" in dash_duo.find_element(note).text
+    assert setting_field(dash_duo, "temperature").get_attribute("value") == "1.0"
     assert_clean(dash_duo)
