@@ -1,64 +1,69 @@
-"""The optimizer lab's callbacks, called as the server would, with bad input; and
-the narration's numbers checked against the runs the page shows."""
+"""The optimizer lab's steps, run through the lesson engine as the server would (outputs by
+name), with bad input; and the narration's numbers checked against the runs the page shows."""
 
 import json
 import re
 from pathlib import Path
 
+import dash
 import numpy as np
 import pytest
 from dash._utils import to_json
 
+from app.lessons import optimizer_lab as experiments
 from app.main import app
 from app.ml import adaptive
 from pages import optimizer_lab as page
 
-DEFAULTS = [page.SCHEMA.defaults()[n] for n in page.SCHEMA.names]
+FIGURES = [s.figure for s in page.STEPS]
 FREE = len(page.STEPS) - 1
 NARRATION = Path(page.__file__).with_suffix(".md").read_text(encoding="utf-8")
-N_SLOTS = len(page.SLOTS)
+GRAPHS = tuple(page.ENGINE.graphs)
 
 
 def call(step, **overrides):
-    raw = [overrides.get(n, d) for n, d in zip(page.SCHEMA.names, DEFAULTS)]
+    """Every output of the step callback by name, for the default settings changed by `overrides`."""
     with app.server.test_request_context():
-        out = page.show_step(step, *raw)
-    payloads = dict(zip(page.SLOTS, out[:N_SLOTS]))
-    classes = dict(zip(page.SLOTS, out[N_SLOTS:2 * N_SLOTS]))
-    summary, summary_class, case_class, settings_class, notices, notice_class, achieved = out[2 * N_SLOTS:]
-    return {"payloads": payloads, "classes": classes, "summary": summary, "summary_class": summary_class,
-            "case_class": case_class, "settings_class": settings_class, "notices": [p.children for p in notices],
-            "notice_class": notice_class, "achieved": achieved}
+        return page.ENGINE.outputs(step, {**page.SCHEMA.defaults(), **overrides})
 
 
-def step_of(figure):
-    return page.FIGURE_OF_STEP.index(figure)
+def figure(out, name):
+    return out[f"figure:{name}"]
+
+
+def notices(out) -> list[str]:
+    return [p.children for p in out["notices"]]
+
+
+def step_of(name):
+    return FIGURES.index(name)
 
 
 @pytest.mark.parametrize("step", range(len(page.STEPS)))
 def test_every_step_shows_its_figures_and_hides_the_rest(step):
     out = call(step)
-    shown = [name for name, payload in out["payloads"].items() if payload is not None]
+    shown = [name for name in GRAPHS if figure(out, name) is not None]
     assert shown, "a step without figures"
-    for name, payload in out["payloads"].items():
+    for name in GRAPHS:
+        payload = figure(out, name)
         if payload is None:
-            assert "ls-hidden" in out["classes"][name]
+            assert "ls-hidden" in out[f"box:{name}"]
             continue
-        assert "ls-hidden" not in out["classes"][name]
+        assert "ls-hidden" not in out[f"box:{name}"]
         assert payload["figure"]["data"] and 1 <= len(payload["frames"]) <= page.MAX_FRAMES + 1
         assert len(to_json(payload)) < 400_000  # well under the ~2 MB a payload may take
-    assert out["notices"] == [] and out["notice_class"].endswith("is-empty")
-    assert ("ls-hidden" in out["settings_class"]) == (page.STEPS[step].figure != "free")
+    assert notices(out) == [] and out["notices-class"].endswith("is-empty")
+    assert ("ls-hidden" in out["panel:settings"]) == (page.STEPS[step].figure != "free")
 
 
 def test_the_training_steps_animate_and_the_inside_steps_step_by_step():
-    fit = call(step_of("fit"))["payloads"]
-    assert fit["left"]["autoplay"] is True and len(fit["left"]["frames"]) == 101
-    lines = [f["data"][0]["y"] for f in fit["left"]["frames"]]
+    fit = figure(call(step_of("fit")), "left")
+    assert fit["autoplay"] is True and len(fit["frames"]) == 101
+    lines = [f["data"][0]["y"] for f in fit["frames"]]
     assert lines[0] != lines[-1]
-    adam = call(step_of("inside-adam"))["payloads"]
-    assert adam["left"]["autoplay"] is False
-    table = adam["left"]["frames"]
+    adam = figure(call(step_of("inside-adam")), "left")
+    assert adam["autoplay"] is False
+    table = adam["frames"]
     assert len(table) == page.INSIDE["adam"][2] + 1
     # step 1's update line: Adam moves each parameter by alpha = 0.3 first
     update_row = table[1]["data"][0]["cells"]["values"]
@@ -66,8 +71,13 @@ def test_the_training_steps_animate_and_the_inside_steps_step_by_step():
     assert update_row[1][row] == "+0.3000" and update_row[2][row] == "+0.3000"
 
 
+def test_free_play_starts_at_the_last_frame_and_the_narrated_steps_at_the_first():
+    assert figure(call(FREE), "left")["start"] == "last"
+    assert figure(call(step_of("fit")), "left")["start"] == "first"
+
+
 def test_the_algorithm_table_holds_the_optimizer_s_own_numbers():
-    inside = page.inside_run("momentum")
+    inside = experiments.inside_run("momentum")
     texts, values, titles = page.inside_tables("momentum", inside)
     assert len(texts) == len(values) == len(titles) == len(inside["t"]) + 1
     np.testing.assert_allclose(values[3][1], inside["buffer"][2])   # frame 3 = after step 3
@@ -75,29 +85,30 @@ def test_the_algorithm_table_holds_the_optimizer_s_own_numbers():
 
 
 def test_a_setting_change_changes_the_free_play_figures():
-    a = call(FREE)["payloads"]
-    b = call(FREE, lr="0.02")["payloads"]
-    assert a["left"]["frames"][-1] != b["left"]["frames"][-1]
-    c = call(FREE, optimizer="adam", beta1="0.5", lr="0.1")["payloads"]
-    assert c["right"]["frames"][-1] != a["right"]["frames"][-1]
+    a = call(FREE)
+    b = call(FREE, lr="0.02")
+    assert figure(a, "left")["frames"][-1] != figure(b, "left")["frames"][-1]
+    c = call(FREE, optimizer="adam", beta1="0.5", lr="0.1")
+    assert figure(c, "right")["frames"][-1] != figure(a, "right")["frames"][-1]
 
 
 def test_the_comparison_follows_the_rule_and_its_thresholds():
     boost = call(FREE, rule="boost", grow="2")
     careful = call(FREE, rule="careful")
     none = call(FREE, rule="none")
-    assert boost["payloads"]["cmp"] != careful["payloads"]["cmp"]
-    assert none["payloads"]["cmp"] is None and "ls-hidden" in none["summary_class"]
-    assert "ls-hidden" not in boost["summary_class"]
-    grow_default = call(FREE, rule="boost")["payloads"]["targets"]
-    assert boost["payloads"]["targets"] != grow_default
+    assert figure(boost, "cmp") != figure(careful, "cmp")
+    assert figure(none, "cmp") is None and "ls-hidden" in none["panel:summary"] and none["summary"] == []
+    assert "ls-hidden" not in boost["panel:summary"] and boost["summary"]
+    grow_default = figure(call(FREE, rule="boost"), "targets")
+    assert figure(boost, "targets") != grow_default
 
 
 def test_the_comparison_step_switches_base_optimizer():
     compare = step_of("compare")
     gentle, large = call(compare), call(compare, case="large")
-    assert "ls-hidden" not in gentle["case_class"]
-    assert gentle["payloads"]["cmp"] != large["payloads"]["cmp"]
+    assert "ls-hidden" not in gentle["panel:case"] and "ls-hidden" not in gentle["panel:summary"]
+    assert "ls-hidden" in call(FREE)["panel:case"]
+    assert figure(gentle, "cmp") != figure(large, "cmp")
     assert "too large" in json.dumps(to_json(large["summary"]))
 
 
@@ -105,39 +116,44 @@ def test_the_comparison_step_switches_base_optimizer():
                                        ("optimizer", "rm -rf"), ("seed", "1.5"), ("batch", "0"), ("noise", "inf"),
                                        ("rule", "[]"), ("grow", "-3"), ("max_doublings", "2.5"),
                                        ("momentum", "x"), ("beta1", "2"), ("case", {"a": 1})])
-def test_bad_settings_give_a_notice_and_a_working_page(name, raw):
+def test_bad_settings_give_a_notice_beside_the_field_and_a_working_page(name, raw):
     out = call(FREE, **{name: raw})
-    assert out["notice_class"] == "ls-notices" and out["notices"]
-    assert out["payloads"]["left"]["figure"]["data"]
+    assert out["notices-class"] == "ls-notices" and notices(out)
+    assert figure(out, "left")["figure"]["data"]
+    assert "not allowed" in out[f"note:{name}"] and out[f"note:{name}"] in notices(out)
+    assert out[f"value:{name}"] == str(page.SCHEMA.get(name).default)   # the field shows the value used
+    untouched = [n for n in page.SCHEMA.names if n != name]
+    assert all(out[f"note:{n}"] == "" and out[f"value:{n}"] is dash.no_update for n in untouched)
     if name == "beta1":
-        assert "optimizer's default" in out["notices"][0]
+        assert "optimizer's default" in notices(out)[0]
 
 
 def test_a_hyperparameter_valid_for_one_optimizer_but_not_another_is_named():
     # nesterov needs momentum > 0; the schema's range allows 0 (SGD does)
     out = call(FREE, optimizer="nesterov", momentum="0", lr="0.01")
-    assert any("momentum" in n for n in out["notices"]) and out["payloads"]["right"]["figure"]["data"]
+    assert any("momentum" in n for n in notices(out)) and figure(out, "right")["figure"]["data"]
 
 
 def test_runs_beyond_the_step_limit_say_so_and_the_page_still_works():
     out = call(FREE, epochs="500", batch="1")
-    assert any("5000" in n for n in out["notices"])
-    assert out["payloads"]["left"]["figure"]["data"]
+    assert any("5000" in n and "Cannot compute this step" in n for n in notices(out))
+    assert figure(out, "left")["figure"]["data"]
     out = call(FREE, epochs="300", batch="10")   # the run fits, its 10-seed comparison does not
-    assert any("COMPARE_STEPS_MAX" in n for n in out["notices"])
-    assert out["payloads"]["cmp"] is None and out["payloads"]["wide"]["figure"]["data"]
+    assert any("COMPARE_STEPS_MAX" in n for n in notices(out))
+    assert figure(out, "cmp") is None and figure(out, "wide")["figure"]["data"]
 
 
 def test_a_diverging_run_stops_with_a_message():
     out = call(FREE, lr="10", epochs="300", rule="none")
-    assert any("diverged in epoch" in n for n in out["notices"])
-    assert out["payloads"]["right"]["figure"]["data"]
+    assert any("diverged in epoch" in n for n in notices(out))
+    assert figure(out, "right")["figure"]["data"]
 
 
 @pytest.mark.parametrize("step", [None, -5, 10**9, "3", [1], {"a": 1}, True, 2.5])
-def test_garbage_steps_do_not_break(step):
+def test_garbage_steps_show_step_one_with_a_notice(step):
     out = call(step)
-    assert out["payloads"]["left"]["figure"]["data"]
+    assert figure(out, "left")["figure"]["data"]
+    assert any("does not exist" in n for n in notices(out))
 
 
 def test_the_free_play_task_is_detected():
@@ -159,11 +175,25 @@ def test_only_the_chosen_optimizer_s_hyperparameters_are_shown():
     assert all(c == "ls-hidden" for c in garbage[:len(names)])
 
 
-def test_layout_survives_garbage_queries():
+def layout_text(**query) -> str:
+    """The page for a link's query, as JSON text (letters such as η kept as they are)."""
     with app.server.test_request_context():
-        page.layout()
-        page.layout(step="x", lr="nan", optimizer="<b>", momentum="-1", rule="eve", max_doublings="99",
-                    batch="-4", case="zzz", noise="1e999", unknown="y" * 3000)
+        return json.dumps(json.loads(to_json(page.layout(**query))), ensure_ascii=False)
+
+
+def test_layout_survives_garbage_queries_and_explains_them_beside_the_fields():
+    layout_text()
+    text = layout_text(step="x", lr="nan", optimizer="<b>", momentum="-1", rule="eve", max_doublings="99",
+                       batch="-4", case="zzz", noise="1e999", unknown="y" * 3000)
+    for label in ("Learning rate η", "Optimizer", "Batch size", "most doublings", "Data noise σ"):
+        assert text.count(f"{label}: “") >= 2, label   # in the notices and beside the field
+
+
+def test_every_control_is_built_from_the_schema():
+    text = layout_text(step=str(FREE))
+    for setting in page.SCHEMA.settings:
+        assert f'"children": "{setting.label}"' in text, setting.name
+    assert "1 to 50 (= full batch)" in text and "blank = default" in text
 
 
 # --------------------------------------------------------------------------
@@ -175,12 +205,11 @@ def says(text: str) -> bool:
 
 
 def test_the_narration_of_the_fit_and_inside_steps_is_true():
-    with app.server.test_request_context():
-        fit = page.fit_run(0.5, 0, *page.FIT[:2], page.FIT[2], page.N_POINTS)
-        adam, momentum, rmsprop = (page.inside_run(k) for k in ("adam", "momentum", "rmsprop"))
+    fit = experiments.fit_run(0.5, 0, *experiments.FIT[:2], experiments.FIT[2], experiments.N_POINTS)
+    adam, momentum, rmsprop = (experiments.inside_run(k) for k in ("adam", "momentum", "rmsprop"))
     assert says(f"from {fit['excess'][0]:.1f} above the best loss") and says(f"above the best loss\nto {fit['excess'][5]:.2f}")
     assert says(f"still {fit['excess'][100]:.3f} above")
-    (x, _), _ = page.problem(0.5, 0)
+    (x, _), _ = experiments.problem(0.5, 0)
     curvatures = np.linalg.eigvalsh(2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]]))
     assert says(f"{curvatures[1] / curvatures[0]:.0f} times more steeply")
     assert says(f"above $\\eta \\approx {2 / curvatures[1]:.2f}$ it diverges")
@@ -192,9 +221,8 @@ def test_the_narration_of_the_fit_and_inside_steps_is_true():
 
 
 def test_the_narration_of_the_sizes_steps_is_true():
-    with app.server.test_request_context():
-        gd, adam = page.sizes_of_line_runs()
-        slow, fast = page.sizes_of_mlp_runs()
+    gd, adam = experiments.sizes_of_line_runs()
+    slow, fast = experiments.sizes_of_mlp_runs()
     assert np.nanmax(gd["angle"][10:]) < 1.0                       # "stays at 0°" after epoch 10
     assert says(f"from epoch {int(np.argmax(adam['angle'] > 90)) + 1} on")
     assert says(f"({np.nanmean(adam['angle'][40:]):.0f}° on average")
@@ -205,9 +233,7 @@ def test_the_narration_of_the_sizes_steps_is_true():
 
 
 def test_the_narration_of_the_rule_steps_is_true():
-    with app.server.test_request_context():
-        runs = {r: page._rule_pair(r, 0.5, 0, *page.RULE_DEMO[r][:2], page.RULE_DEMO[r][2], page.N_POINTS)
-                for r in page.RULE_DEMO}
+    runs = {r: experiments.rule_pair(r) for r in experiments.RULE_DEMO}
     without, boost = runs["boost"]
     assert np.isnan(adaptive.epochs_to_target(without["excess"], page.TARGET))
     assert says(f"best in {int(adaptive.epochs_to_target(boost['excess'], page.TARGET))} epochs")
@@ -224,8 +250,8 @@ def test_the_narration_of_the_rule_steps_is_true():
 
 
 def test_the_narration_of_the_comparison_is_computed_not_written():
-    with app.server.test_request_context():
-        rows = {case: {r["name"]: r for r in page.summary_rows(page.case_comparison(case))} for case in page.CASES}
+    rows = {case: {r["name"]: r for r in experiments.summary_rows(experiments.case_comparison(case))}
+            for case in experiments.CASES}
     gentle, large, momentum = rows["gentle"], rows["large"], rows["momentum"]
     assert says(f"needs {gentle['boost']['median']:g}\n  epochs instead of {gentle['none']['median']:g}")
     assert says(f"EVE {gentle['eve']['median']:g} epochs, but {gentle['eve']['work']:g} evaluations")
@@ -238,8 +264,7 @@ def test_the_narration_of_the_comparison_is_computed_not_written():
 
 
 def test_the_narration_of_the_race_is_true():
-    with app.server.test_request_context():
-        runs = {r["optimizer"]: r for r in page.race()}
+    runs = {r["optimizer"]: r for r in experiments.race()}
     finals = {name: r["excess"][-1] for name, r in runs.items()}
     assert min(finals, key=finals.get) == "rmsprop" and says(f"RMSprop (η = {runs['rmsprop']['lr']:g})")
     first = {name: adaptive.epochs_to_target(r["excess"], page.TARGET) for name, r in runs.items()}

@@ -3,17 +3,18 @@
 import pytest
 
 from app.main import app
-from pages.optimizer_lab import FIGURE_OF_STEP, STEPS
+from pages.optimizer_lab import STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
 
 N = len(STEPS)
+FIGURE_OF_STEP = [s.figure for s in STEPS]
 PATH = "/optimizer-lab"
 pytestmark = pytest.mark.browser
 
 
 def slot(name: str) -> str:
-    """CSS of the figure slot `name` (its id is a dict, rendered as JSON)."""
-    return f"div[id*='\"name\":\"{name}\"'][id*='ls-slot']"
+    """CSS of the box of graph `name` (its id is a dict, rendered as JSON)."""
+    return f"div[id*='\"name\":\"{name}\"'][id*='pl-box']"
 
 
 def label(dash_duo) -> str:
@@ -62,10 +63,33 @@ def test_a_free_play_control_changes_the_figure_and_the_link(dash_duo):
     assert_clean(dash_duo)
 
 
-def test_a_bad_link_shows_notices_and_a_working_page(dash_duo):
+def note(dash_duo, name: str) -> str:
+    """The text beside the field of setting `name`."""
+    return dash_duo.find_element(f'[id*="ls-field-note"][id*="\\"name\\":\\"{name}\\""]').text
+
+
+def test_a_bad_link_shows_notices_beside_the_fields_and_a_working_page(dash_duo):
     start(dash_duo, app, f"{PATH}?step={N}&lr=-1&momentum=abc&epochs=99999&rule=turbo")
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
-    notices = dash_duo.find_element(".ls-notices").text
-    assert "Learning rate" in notices and "Epochs" in notices and "Adaptive rule" in notices
+
+    def notices():
+        return " ".join(n.text for n in dash_duo.find_elements(".ls-notices"))
+
+    wait_until(lambda: all(word in notices() for word in ("Learning rate", "Epochs", "Adaptive rule")),
+               message="a notice for each bad setting")
     wait_until(lambda: figure_data(dash_duo, slot("left")), timeout=20, message="figures despite bad input")
+    assert "not allowed" in note(dash_duo, "lr") and "not allowed" in note(dash_duo, "epochs")
+    assert setting_field(dash_duo, "lr").get_attribute("value") == "0.05"
+    assert_clean(dash_duo)
+
+
+def test_a_bad_value_typed_is_told_beside_its_field_and_replaced(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {N} of {N}")
+    wait_until(lambda: figure_data(dash_duo, slot("right")), timeout=20, message="the surface")
+    field = setting_field(dash_duo, "batch")
+    retype(field, "0")
+    wait_until(lambda: "not allowed" in note(dash_duo, "batch"), timeout=20, message="the note beside the field")
+    wait_until(lambda: field.get_attribute("value") == "50", message="the field shows the value used")
+    assert "batch=" not in dash_duo.driver.current_url
     assert_clean(dash_duo)
