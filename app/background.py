@@ -19,7 +19,11 @@ stays free for other visitors.
   debugging); the page still polls once for the answer.
 
 Results of background callbacks are cached by their arguments and the
-site's code version, like the memoized runs in app.cache.
+site's code version, like the memoized runs in app.cache. Answering a
+repeated request from its stored result, and running jobs inline, override
+Dash's managers' job methods: checked at start by app.dash_internals, and
+without them the site uses Dash's plain managers (BACKGROUND=inline then runs
+jobs in processes, as diskcache does).
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from pathlib import Path
 
 import diskcache
 
+from app import dash_internals
 from app.config import Settings
+from app.dash_internals import Internals
 
 #: Hard limit on one background job (seconds): a job past it is stopped, so a
 #: worker can never be held for ever by one visitor.
@@ -109,17 +115,47 @@ class ResultStore(diskcache.Cache):
         return stored
 
 
-def make_manager(settings: Settings, version: str):
+def make_manager(settings: Settings, version: str, internals: Internals | None = None):
     """(manager, celery app or None) for `settings.background`.
 
     version: the site's code version, part of the key of cached results.
+    internals: what of Dash's private machinery may be used (app.dash_internals).
     """
     from dash import CeleryManager, DiskcacheManager
+
+    internals = internals or dash_internals.current()
+    cache_by = [lambda: version]
+    if settings.background == "celery":
+        celery = celery_app_for(settings)
+        kind = _reusing_celery() if internals.job_methods else CeleryManager
+        return kind(celery, cache_by=cache_by, expire=settings.cache_timeout_s), celery
+    if settings.background not in ("diskcache", "inline"):
+        raise ValueError(f"BACKGROUND must be diskcache, celery or inline, not {settings.background!r}")
+    folder = Path(settings.background_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = ResultStore(str(folder), size_limit=DISKCACHE_SIZE_LIMIT)
+    if not internals.job_methods:
+        kind = DiskcacheManager
+    elif settings.background == "inline" and internals.progress_key is not None:
+        kind = _inline(internals)
+    else:
+        kind = _reusing_diskcache()
+    return kind(handle, cache_by=cache_by, expire=settings.cache_timeout_s), None
+
+
+def _reusing_celery():
+    from dash import CeleryManager
 
     class Celery(_ReusesResults, CeleryManager):
         def stored_error(self, key) -> bool:
             value = self.handle.backend.get(key) or b""
             return b"background_callback_error" in (value if isinstance(value, bytes) else str(value).encode())
+
+    return Celery
+
+
+def _reusing_diskcache():
+    from dash import DiskcacheManager
 
     class Diskcache(_ReusesResults, DiskcacheManager):
         # whether a result is there, and whether it failed, without loading it
@@ -133,24 +169,18 @@ def make_manager(settings: Settings, version: str):
             super().clear_cache_entry(key)
             self.handle.delete(ResultStore.failure_key(key))
 
-    class Inline(Diskcache):
+    return Diskcache
+
+
+def _inline(internals: Internals):
+    class Inline(_reusing_diskcache()):
         """Runs the job inside the request that starts it: the first poll finds
         its answer. For tests and debugging (one process, in-process cache)."""
 
         def call_job_fn(self, key, job_fn, args, context):
             if not (self.result_ready(key) and not self.stored_error(key)):
                 self.clear_cache_entry(key)
-                job_fn(key, self._make_progress_key(key), args, context)
+                job_fn(key, dash_internals.progress_key(internals, key), args, context)
             return CACHED_JOB
 
-    cache_by = [lambda: version]
-    if settings.background == "celery":
-        celery = celery_app_for(settings)
-        return Celery(celery, cache_by=cache_by, expire=settings.cache_timeout_s), celery
-    if settings.background not in ("diskcache", "inline"):
-        raise ValueError(f"BACKGROUND must be diskcache, celery or inline, not {settings.background!r}")
-    folder = Path(settings.background_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = ResultStore(str(folder), size_limit=DISKCACHE_SIZE_LIMIT)
-    kind = Inline if settings.background == "inline" else Diskcache
-    return kind(handle, cache_by=cache_by, expire=settings.cache_timeout_s), None
+    return Inline

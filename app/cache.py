@@ -1,32 +1,37 @@
-"""The one flask-caching Cache of the site, bound to the server in app.main.
+"""The memo cache: the one flask-caching Cache of the site, bound in app.main.
 
 Expensive pure computations are memoized on scalar arguments (seed, sizes,
 names, rates) with `@memoize()` below. Called outside a Flask application
 (unit tests, scripts), memoized functions simply compute.
 
+Keys are exact: an argument is keyed by the exact text of its value (None,
+bool, int, float, str, bytes, numpy scalars, and tuples, lists and dicts of
+them); anything else (a numpy array, an arbitrary object) is refused with a
+TypeError naming the argument, since no short text stands for it exactly.
+A stored None is a value like any other; removing an entry is `delete`.
+
 The cache is an optimisation, never a dependency: when its backend fails
 (Redis gone, disk full) a call computes and the site goes on serving; the
 backend is then left alone for `settings.cache_retry_s` seconds so that a
-dead server does not cost a timeout per request. A miss that must compute
-waits for one of `settings.compute_slots` slots of its worker process and,
-after `settings.compute_wait_s` seconds, gives up with `Busy` (a ValueError,
-which every lesson already shows to the visitor as a message).
+dead server does not cost a timeout per request. A miss computes in one of
+the worker's slots (app.compute_slots), or gives up with `Busy`.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import logging
-import os
-import pickle
-import threading
 import time
 from pathlib import Path
 
+import numpy as np
 from flask import current_app, has_app_context
 from flask_caching import Cache
 
+from app import compute_slots
+from app.compute_slots import Busy, compute_slot  # noqa: F401 - the names pages import from here
 from app.config import Settings
 
 cache = Cache()
@@ -36,10 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Folders whose code decides what a cached value is; any change of it on
 #: deploy starts a fresh key space (old entries simply expire).
 CODE_FOLDERS = ("app", "components", "pages")
-
-
-class Busy(ValueError):
-    """Too many computations at once in this worker; the visitor may retry."""
+#: Values keyed by their repr, which is exact for these types.
+SCALARS = (type(None), bool, int, float, str, bytes)
 
 
 def code_version() -> str:
@@ -71,27 +74,21 @@ def cache_config(settings: Settings, version: str | None = None) -> dict:
 
 
 class _Guard:
-    """Per-process health of the backend and the slots for computing misses.
+    """Per-process health of the backend.
 
-    Not visitor state: it only says whether to try the backend, and how many
-    computations this process runs at once.
+    Not visitor state: it only says whether to try the backend now.
     """
 
     def __init__(self):
         self.app = None
         self.settings: Settings | None = None
         self.skip_until = 0.0
-        self.slots = threading.BoundedSemaphore(1)
-
-    def bind(self, app, settings: Settings) -> None:
-        self.app, self.settings = app, settings
-        self.slots = threading.BoundedSemaphore(settings.compute_slots)
 
     def backend(self):
         """The cache backend to use now, or None (no app, or backend resting)."""
         if time.monotonic() < self.skip_until:
             return None
-        app = current_app._get_current_object() if has_app_context() else self.app
+        app = current_app if has_app_context() else self.app
         if app is None or cache not in app.extensions.get("cache", {}):
             return None
         return app.extensions["cache"][cache]
@@ -107,20 +104,15 @@ class _Guard:
 guard = _Guard()
 
 
-def _fresh_slots_after_fork() -> None:
-    # A background job forked while another thread held a slot would inherit a
-    # taken semaphore that no one in the child ever releases.
-    settings = guard.settings
-    guard.slots = threading.BoundedSemaphore(settings.compute_slots if settings else 1)
-    _held.depth = 0
-
-
-
-
 def bind(app, settings: Settings) -> None:
-    """Use `app`'s cache also outside a request (background jobs, warm-up)."""
-    guard.bind(app, settings)
+    """Use `app`'s cache also outside a request (background jobs, warm-up),
+    and size this process's computation slots."""
+    guard.app, guard.settings = app, settings
+    compute_slots.bind(settings)
 
+
+# Entries are stored boxed, `(value,)`, so that a stored None is told apart
+# from a miss (the backends answer None for both).
 
 def get(key: str) -> tuple[bool, object]:
     """(found, value) from the cache; (False, None) if absent or the backend fails."""
@@ -128,21 +120,22 @@ def get(key: str) -> tuple[bool, object]:
     if backend is None:
         return False, None
     try:
-        value = backend.get(key)
-        if value is None:
-            return False, None
-        return True, value
+        box = backend.get(key)
     except Exception as error:  # any backend failure: redis, pickle, disk
         guard.failed("read", error)
         return False, None
+    if isinstance(box, tuple) and len(box) == 1:
+        return True, box[0]
+    return False, None
 
 
 def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mirrors the cache API
+    """Store `value` (None included) under `key`; False if the backend fails."""
     backend = guard.backend()
     if backend is None:
         return False
     try:
-        return bool(backend.set(key, value, timeout=timeout))
+        return bool(backend.set(key, (value,), timeout=timeout))
     except Exception as error:
         guard.failed("write", error)
         return False
@@ -160,84 +153,71 @@ def delete(key: str) -> bool:
         return False
 
 
-_held = threading.local()
+# --- Exact keys -----------------------------------------------------------
 
 
-class _Slot:
-    """One of this process's slots for a computation (re-entrant per thread,
-    so a memoized function may call another)."""
+def key_text(value, where: str) -> str:
+    """The exact text of a keyable value; TypeError naming `where` otherwise.
 
-    def __enter__(self):
-        depth = getattr(_held, "depth", 0)
-        if depth == 0:
-            wait = guard.settings.compute_wait_s if guard.settings else 10.0
-            if not guard.slots.acquire(timeout=wait):
-                _mark_transient()
-                raise Busy(f"the server is busy with other visitors' runs and waited {wait:g} s "
-                           "for a free slot; try again in a few seconds")
-        _held.depth = depth + 1
-        return self
-
-    def __exit__(self, *exc):
-        _held.depth -= 1
-        if _held.depth == 0:
-            guard.slots.release()
-        return False
-
-
-def _mark_transient() -> None:
-    """This request's answer says something passing (busy): never cache it whole."""
-    from flask import g, has_request_context
-
-    if has_request_context():
-        g.transient_answer = True
+    Floats are exact through repr (it round-trips); containers are keyed by
+    their type and items, dict items in key order.
+    """
+    kind = type(value)
+    if kind in SCALARS:
+        return repr(value)
+    if isinstance(value, np.generic) and kind.__module__ == "numpy":
+        return f"numpy.{kind.__name__}({value.item()!r})"
+    if kind in (tuple, list):
+        items = ",".join(key_text(item, f"{where}[{i}]") for i, item in enumerate(value))
+        return f"{kind.__name__}({items})"
+    if isinstance(value, tuple) and hasattr(kind, "_fields"):   # a NamedTuple
+        items = ",".join(f"{name}={key_text(item, f'{where}.{name}')}" for name, item in zip(kind._fields, value))
+        return f"{kind.__module__}.{kind.__qualname__}({items})"
+    if kind is dict:
+        items = sorted((key_text(k, f"{where} key"), key_text(v, f"{where}[{k!r}]")) for k, v in value.items())
+        return "dict(" + ",".join(f"{k}:{v}" for k, v in items) + ")"
+    raise TypeError(f"argument {where} is a {kind.__module__}.{kind.__qualname__}, which has no exact "
+                    "cache key: memoized functions take None, bool, int, float, str, bytes and numpy "
+                    "scalars, and tuples, lists and dicts of them (pass a seed or a size, not an array)")
 
 
-def compute_slot() -> _Slot:
-    """Context manager: hold a computation slot of this process, or raise Busy."""
-    return _Slot()
+def _name(fn) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
-os.register_at_fork(after_in_child=_fresh_slots_after_fork)
-
-
-def busy_notice(error: Exception):
-    """Dash's app-wide `on_error`: a `Busy` that a lesson did not catch becomes
-    a message in the lesson's notices (and no other change); any other error
-    is a bug and stays one."""
-    if not isinstance(error, Busy):
-        raise error
-    import dash
-
-    outputs = dash.ctx.outputs_list
-    for output in outputs if isinstance(outputs, list) else [outputs]:
-        for item in output if isinstance(output, list) else [output]:
-            id_ = item.get("id") if isinstance(item, dict) else None
-            if isinstance(id_, dict) and id_.get("type") == "ls-notices":
-                dash.set_props(id_, {"children": f"Not computed now: {error}.", "className": "ls-notices"})
-    return dash.no_update
-
-
-def memo_key(fn, args: tuple, kwargs: dict) -> str:
-    """A key stable across processes: function name and the repr of its scalar arguments."""
-    text = repr((args, sorted(kwargs.items())))
-    return f"memo:{fn.__module__}.{fn.__qualname__}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+def memo_key(fn, args: tuple, kwargs: dict, signature: inspect.Signature | None = None) -> str:
+    """A key stable across processes: the function's name and the exact text
+    of its arguments, bound to its parameters (defaults filled in, so f(1),
+    f(x=1) and f(1, scale=<its default>) share one key)."""
+    bound = (signature or inspect.signature(fn)).bind(*args, **kwargs)
+    bound.apply_defaults()
+    try:
+        text = ";".join(f"{name}={key_text(value, repr(name))}" for name, value in bound.arguments.items())
+    except TypeError as error:
+        raise TypeError(f"cannot memoize {_name(fn)}: {error}") from None
+    return f"memo:{_name(fn)}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
 def memoize(timeout: int | None = None):
     """Memoize a pure function in the site's cache.
 
-    Use only on functions whose arguments are scalars (and strings, tuples of
-    scalars): the cache key is built from their repr. Exceptions (e.g. a
-    ValueError naming a limit) are not cached.
+    Its arguments must be keyable (see `key_text`); a call with an argument
+    that is not raises TypeError before computing. Exceptions (e.g. a
+    ValueError naming a limit) are not cached. `fn.forget(*args, **kwargs)`
+    removes one call's entry.
     """
 
     def decorate(fn):
+        signature = inspect.signature(fn)
+
+        def key_of(*args, **kwargs) -> str:
+            return memo_key(fn, args, kwargs, signature)
+
         @functools.wraps(fn)
         def call(*args, **kwargs):
+            key = key_of(*args, **kwargs)           # refuses unkeyable arguments, in or out of the app
             if guard.backend() is None and not has_app_context():
                 return fn(*args, **kwargs)
-            key = memo_key(fn, args, kwargs)
             found, value = get(key)
             if found:
                 return value
@@ -249,135 +229,8 @@ def memoize(timeout: int | None = None):
             return value
 
         call.uncached = fn
-        call.cache_key = lambda *args, **kwargs: memo_key(fn, args, kwargs)
+        call.cache_key = key_of
+        call.forget = lambda *args, **kwargs: delete(key_of(*args, **kwargs))
         return call
 
     return decorate
-
-
-def pickled_size(value) -> int:
-    """Bytes a value takes in the cache (for benchmarks and limits)."""
-    return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-# --- Compression of static files -----------------------------------------
-#
-# Whole callback answers are cached, already compressed, by app.responses.
-
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
-
-
-class CompressedCache:
-    """Compressed responses kept in this process for Flask-Compress
-    (COMPRESS_CACHE_BACKEND), so plotly.js is compressed once per worker and
-    algorithm, not once per request. Bounded by total bytes, least recently
-    used out first; keys starting with "nocache" are never kept."""
-
-    def __init__(self, limit_bytes: int = 96 * 2**20):
-        from collections import OrderedDict
-
-        self.limit = limit_bytes
-        self.items: OrderedDict[str, bytes] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: bytes) -> None:
-        if key.split(";", 1)[-1].startswith("nocache") or len(value) > self.limit // 4:
-            return
-        with self.lock:
-            if key in self.items:
-                self.size -= len(self.items.pop(key))
-            self.items[key] = value
-            self.size += len(value)
-            while self.size > self.limit:
-                _, dropped = self.items.popitem(last=False)
-                self.size -= len(dropped)
-
-
-def compression_key(request) -> str:
-    """COMPRESS_CACHE_KEY: what identifies a response's content ("nocache…" if nothing does)."""
-    from flask import g
-
-    return g.get("compress_key") or "nocache"
-
-
-def compressor(server):
-    """The Flask-Compress instance Dash registered on `server`."""
-    for function in server.after_request_funcs.get(None, []):
-        owner = getattr(function, "__self__", None)
-        if hasattr(owner, "enabled_algorithms"):
-            return owner
-    raise LookupError("no Flask-Compress on the server")
-
-
-def init_response_cache(app, settings: Settings) -> None:
-    """Serve repeated callback requests from the cache (app.responses), and
-    mark static files for the compression cache and the browser's cache."""
-    from flask import g, request
-
-    from app import responses      # it uses this module: imported here, not at the top
-
-    server = app.server
-    if settings.response_cache:
-        responses.init(app, settings)
-
-    @server.before_request
-    def mark_static():
-        g.compress_key = None
-        if request.method == "GET" and request.path.startswith(STATIC_PREFIXES):
-            g.compress_key = "static:" + request.full_path.rstrip("?")
-
-    @server.after_request
-    def static_cache_headers(response):
-        # Fingerprinted files (Dash's versioned bundles, assets with ?m=) never
-        # change under their URL; Dash's async chunks and bare asset links
-        # (icons) may change on deploy, so the browser keeps them a day and
-        # then revalidates.
-        if request.method == "GET" and response.status_code == 200 and request.path.startswith(STATIC_PREFIXES):
-            fingerprinted = "m" in request.args or response.cache_control.max_age == 31536000
-            response.cache_control.no_cache = None      # Flask's send_file default
-            response.cache_control.public = True
-            response.cache_control.max_age = settings.static_max_age_s if fingerprinted else 86400
-            if fingerprinted:
-                response.cache_control.immutable = True
-        return response
-
-
-def precompress_static(app, log=print) -> dict:
-    """Compress the static scripts the pages load (the partial plotly.js,
-    Dash's bundles and their lazily loaded chunks) into this process's
-    compressed cache now, for every encoding the site offers. The full
-    plotly.min.js that Dash still registers is left out: no page loads it.
-
-    Run in gunicorn's master before it forks (--preload), every worker starts
-    with them, instead of the first visitors each paying seconds of CPU.
-    Returns {"files": n, "seconds": s}.
-    """
-    import re
-
-    start = time.perf_counter()
-    client = app.server.test_client()
-    html = client.get("/").get_data(as_text=True)
-    urls = re.findall(r'src="(/_dash-component-suites/[^"]+\.js)"', html)
-    for package, paths in getattr(app, "registered_paths", {}).items():
-        for path in paths:   # chunks loaded later, without a fingerprint in their URL
-            if path.endswith(".js") and "async-" in path:
-                urls.append(f"/_dash-component-suites/{package}/{path}")
-    # the algorithms Flask-Compress really offers (Dash rewrites the config
-    # value after creating it, so read them from the instance)
-    algorithms = compressor(app.server).enabled_algorithms
-    done = 0
-    for url in dict.fromkeys(urls):
-        for algorithm in algorithms:
-            if client.get(url, headers={"Accept-Encoding": algorithm}).status_code == 200:
-                done += 1
-    seconds = time.perf_counter() - start
-    log(f"precompressed {done} static files in {seconds:.1f} s")
-    return {"files": done, "seconds": seconds}

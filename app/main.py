@@ -12,10 +12,12 @@ from pathlib import Path
 
 import dash
 import flask
-from app import background, plotly_bundle, security
-from app.cache import (CompressedCache, bind, busy_notice, cache, cache_config, code_version, compression_key,
-                       init_response_cache, precompress_static)
+from app import background, dash_internals, plotly_bundle, responses, security, static_files
+from app.cache import bind, cache, cache_config, code_version
+from app.compute_slots import busy_notice
 from app.config import settings
+from app.static_files import CompressedCache, compression_key, enable_compression, precompress_static
+from components import first_paint
 from components.site import site_layout
 
 #: Page modules in `pages/`, registered in this order. Each defines `PAGE`
@@ -37,7 +39,7 @@ ASSETS = Path(__file__).parent / "assets"
 
 
 def create_server() -> flask.Flask:
-    """The Flask server, configured before Dash sets up compression on it."""
+    """The Flask server, with its compression (Dash's own is left off)."""
     server = flask.Flask(__name__, static_folder=None)
     server.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
@@ -48,13 +50,24 @@ def create_server() -> flask.Flask:
     )
     if settings.secret_key:
         server.secret_key = settings.secret_key
+    enable_compression(server)
     return server
+
+
+class LearnscapeDash(dash.Dash):
+    """Dash, with the page's language and the lesson step's narration in its first answer
+    (`interpolate_index` is Dash's documented way to shape the index page)."""
+
+    def interpolate_index(self, **kwargs) -> str:
+        kwargs["app_entry"] = first_paint.app_entry(kwargs["app_entry"], flask.request.path, flask.request.args)
+        return super().interpolate_index(**kwargs).replace("<html>", '<html lang="en">', 1)
 
 
 def create_app() -> dash.Dash:
     version = code_version()
-    manager, celery = background.make_manager(settings, version)
-    app = dash.Dash(
+    internals = dash_internals.current()       # checked once; one warning if anything changed
+    manager, celery = background.make_manager(settings, version, internals)
+    app = LearnscapeDash(
         __name__,
         server=create_server(),
         background_callback_manager=manager,
@@ -64,7 +77,7 @@ def create_app() -> dash.Dash:
         assets_folder=str(ASSETS),
         title="Learnscape",
         update_title=None,
-        compress=True,
+        compress=False,                         # enabled in create_server, where its instance is kept
         serve_locally=True,
         suppress_callback_exceptions=False,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
@@ -75,7 +88,9 @@ def create_app() -> dash.Dash:
     bind(server, settings)
     security.init_security(app, settings)
     plotly_bundle.serve(app)
-    init_response_cache(app, settings)
+    if settings.response_cache:
+        responses.init(app, settings, internals)
+    static_files.init(server, settings)
     if settings.dev_tools:
         app.enable_dev_tools(debug=settings.debug, dev_tools_hot_reload=False)
 

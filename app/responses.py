@@ -1,18 +1,20 @@
 """Repeated callback requests answered from the cache, already compressed.
 
-Callbacks are pure functions of their inputs (a house rule: no module-level
-state, everything the browser needs is in the request), so the answer to a
-callback request is a function of its body. A repeated request (the same step
-and settings, by any visitor on any worker or machine) is answered by
-`CachedAnswers`, a WSGI middleware in front of Flask: before Dash's dispatch,
-the request check (the same body passed it when its answer was stored) and
-compression. The cache holds each answer once per content encoding
-(`<key>:br`, `<key>:gzip`, `<key>:identity`), compressed as Flask-Compress
-would, so a repeated answer costs one cache read and no compression.
+Only pure callbacks are answered from the cache: those declared with
+`app.pure_callbacks.pure_callback` (the lesson engine's step callback is one),
+whose answer is a function of the request body: inputs, states and
+`changedPropIds` (which input fired, what `dash.ctx.triggered_id` reads), all
+part of the key. A repeated request (the same step and settings, by any
+visitor on any worker or machine) is answered by `CachedAnswers`, a WSGI
+middleware in front of Flask: before Dash's dispatch, the request check (the
+same body passed it when its answer was stored) and compression. The cache
+holds each answer once per content encoding (`<key>:br`, `<key>:gzip`,
+`<key>:identity`), compressed as Flask-Compress would, so a repeated answer
+costs one cache read and no compression.
 
-Answered from the cache:
+Answered from the cache, for a pure callback:
 
-- a callback that is not a background one. The browser adds its page load's
+- a request that is not a background poll. The browser adds its page load's
   `endId` to every request; only background handles depend on it, so it is
   not part of the key.
 - the poll of a background callback whose result was already stored when it
@@ -23,6 +25,10 @@ Answered from the cache:
 Stored only: answers with status 200, when nothing passing (a busy message)
 was said; for a poll, only its final answer without progress or side updates.
 A background callback's first answer (a job handle) always reaches Dash.
+
+Encoding and verifying handles use private Flask-Compress and Dash names,
+through app.dash_internals: without them the cache is off (or polls reach
+Dash), and the site answers as plain Dash does.
 """
 
 from __future__ import annotations
@@ -32,15 +38,15 @@ import io
 import json
 from urllib.parse import parse_qs
 
-from dash import _callback_signing as signing
-from flask import g, request
-# Flask-Compress's own choice of encoding and its compressor (module-private;
-# the version is pinned), so a stored answer is encoded as every other response
-from flask_compress.flask_compress import _choose_algorithm, _compress_data
+from flask import request
 
 from app import cache as site_cache
+from app import dash_internals, pure_callbacks
 from app.background import CACHED_JOB
+from app.compute_slots import answer_is_transient
+from app.dash_internals import Internals, Mismatch
 from app.security import STATIC_HEADERS
+from app.static_files import compressor
 
 UPDATE_PATH = "/_dash-update-component"
 #: Largest request body whose answer is cached (a browser's are a few kB).
@@ -55,20 +61,11 @@ def canonical(body) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def poll_handles(app, args: dict) -> tuple[str | None, str | None]:
-    """(result key, job) of a background poll, verified as Dash verifies them
-    (dash._callback._read_request_handles); None for a handle that fails."""
-    secret = app._get_signing_secret()
-    end_id = signing.unsign(secret, signing.END_SCOPE, args.get("endId"))
-    return (signing.unsign(secret, signing.cache_scope(end_id), args.get("cacheKey")),
-            signing.unsign(secret, signing.job_scope(end_id), args.get("job")))
-
-
-def answer_key(app, body, args: dict) -> str | None:
+def answer_key(app, body, args: dict, internals: Internals | None = None) -> str | None:
     """The cache key of the answer to a callback request, or None if Dash must answer it."""
     output = body.get("output") if isinstance(body, dict) else None
     spec = app.callback_map.get(output) if isinstance(output, str) else None
-    if spec is None:
+    if spec is None or not pure_callbacks.is_pure(spec):
         return None
     if not spec.get("background"):
         if set(args) - {"endId"}:
@@ -76,7 +73,7 @@ def answer_key(app, body, args: dict) -> str | None:
         return "response:" + hashlib.sha256(canonical(body)).hexdigest()
     if set(args) - {"endId", "cacheKey", "job"}:
         return None
-    result_key, job = poll_handles(app, args)
+    result_key, job = dash_internals.poll_handles(internals or dash_internals.current(), app, args)
     if result_key is None or job != CACHED_JOB:
         return None
     return "poll:" + hashlib.sha256(canonical(body) + b"\n" + result_key.encode()).hexdigest()
@@ -84,20 +81,21 @@ def answer_key(app, body, args: dict) -> str | None:
 
 class Encoder:
     """Encodes answers as the server's Flask-Compress does (its algorithms,
-    levels and minimum size), into (Content-Encoding or None, bytes)."""
+    levels and minimum size), into (Content-Encoding or None, bytes). Raises
+    `Mismatch` when Flask-Compress's private functions fail."""
 
-    def __init__(self, server):
-        self.server = server
-        self.algorithms = site_cache.compressor(server).enabled_algorithms
+    def __init__(self, server, internals: Internals):
+        self.server, self.internals = server, internals
+        self.algorithms = compressor(server).enabled_algorithms
         self.min_size = server.config["COMPRESS_MIN_SIZE"]
 
     def choose(self, accept_encoding: str) -> str:
-        return _choose_algorithm(self.algorithms, accept_encoding or "") or IDENTITY
+        return dash_internals.choose_encoding(self.internals, self.algorithms, accept_encoding) or IDENTITY
 
     def encode(self, data: bytes, encoding: str) -> tuple[str | None, bytes]:
         if encoding == IDENTITY or len(data) < self.min_size:
             return None, data
-        return encoding, _compress_data(self.server, data, encoding)
+        return encoding, dash_internals.compress(self.internals, self.server, data, encoding)
 
 
 def stored_answer(encoder: Encoder, key: str, encoding: str):
@@ -150,14 +148,18 @@ class CachedAnswers:
             return None
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):     # not JSON, or nested past the parser's depth
             return None
-        key = answer_key(self.app, body, {name: values[0] for name, values in args.items()})
+        key = answer_key(self.app, body, {name: values[0] for name, values in args.items()}, self.encoder.internals)
         if key is None:
             return None
-        encoding = self.encoder.choose(environ.get("HTTP_ACCEPT_ENCODING", ""))
-        environ[ENVIRON_KEY] = (key, encoding)
-        return stored_answer(self.encoder, key, encoding)
+        try:
+            encoding = self.encoder.choose(environ.get("HTTP_ACCEPT_ENCODING", ""))
+            environ[ENVIRON_KEY] = (key, encoding)
+            return stored_answer(self.encoder, key, encoding)
+        except Mismatch:          # Flask-Compress changed under us: Dash answers, as without the cache
+            environ.pop(ENVIRON_KEY, None)
+            return None
 
 
 def _final_poll_answer(data: bytes) -> bool:
@@ -165,10 +167,14 @@ def _final_poll_answer(data: bytes) -> bool:
     return isinstance(answer, dict) and "response" in answer and not answer.keys() & {"progress", "sideUpdate"}
 
 
-def init(app, settings) -> None:
-    """Answer repeated callback requests from the cache on `app.server`."""
+def init(app, settings, internals: Internals | None = None) -> None:
+    """Answer repeated requests of pure callbacks from the cache on `app.server`
+    (nothing, if Flask-Compress's encoder is not there: see app.dash_internals)."""
+    internals = internals or dash_internals.current()
+    if not internals.encoding:
+        return
     server = app.server
-    encoder = Encoder(server)
+    encoder = Encoder(server, internals)
     server.wsgi_app = CachedAnswers(server.wsgi_app, app, encoder, min(MAX_BODY, settings.max_request_bytes))
 
     @server.after_request
@@ -176,7 +182,7 @@ def init(app, settings) -> None:
         # runs before Flask-Compress (registered first, so run last), which
         # leaves an answer alone once it carries a Content-Encoding
         found = request.environ.get(ENVIRON_KEY)
-        if not found or g.get("transient_answer") or response.status_code != 200 \
+        if not found or answer_is_transient() or response.status_code != 200 \
                 or response.mimetype != "application/json" or response.direct_passthrough:
             return response
         key, encoding = found
@@ -184,7 +190,10 @@ def init(app, settings) -> None:
         if key.startswith("poll:") and not _final_poll_answer(data):
             return response
         site_cache.set(f"{key}:{IDENTITY}", (None, data))
-        value = encoder.encode(data, encoding)
+        try:
+            value = encoder.encode(data, encoding)
+        except Mismatch:          # Flask-Compress encodes it on the way out, as usual
+            return response
         if encoding != IDENTITY:
             site_cache.set(f"{key}:{encoding}", value)
         if value[0]:

@@ -58,13 +58,12 @@ def init_security(app, settings) -> None:
     policy = {"value": None}
 
     def csp() -> str:
-        # Inline clientside callbacks are all known once Dash has set up its
-        # server (at the first request); compute the policy once after that.
+        # Every inline script is known once the page modules are imported (in
+        # app.main, before the first request) and Dash has run its first
+        # before-request set-up, which precedes this after-request hook: the
+        # policy is computed once, at the first page served.
         if policy["value"] is None:
-            value = content_security_policy(app.csp_hashes())
-            if getattr(app, "_got_first_request", {}).get("setup_server"):
-                policy["value"] = value
-            return value
+            policy["value"] = content_security_policy(app.csp_hashes())
         return policy["value"]
 
     @server.after_request

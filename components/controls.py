@@ -44,7 +44,7 @@ def widget(lesson: str, setting: Setting, value):
         labels = setting.labels or tuple(str(c) for c in setting.choices)
         options = [{"label": label, "value": choice} for choice, label in zip(setting.choices, labels)]
         if setting.widget == "radio":
-            return dcc.RadioItems(id=component_id, options=options, value=shown, className="ls-radio")
+            return dcc.RadioItems(id=component_id, options=options, value=shown, className="ls-radio", inline=True)
         return dcc.Dropdown(id=component_id, options=options, value=shown, clearable=False)
     if setting.kind == "bool":
         label = setting.labels[0] if setting.labels else setting.label

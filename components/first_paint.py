@@ -9,6 +9,7 @@ same HTML as `components.narration_html`), which React replaces when it draws.
 from __future__ import annotations
 
 import html as html_text
+import sys
 from typing import Mapping
 
 import dash
@@ -22,8 +23,7 @@ def lesson_steps(path: str):
     """The narrated steps of the lesson page at `path`, or None."""
     for page in dash.page_registry.values():
         if page.get("lesson") and page.get("relative_path") == path:
-            module = __import__(page["module"], fromlist=["STEPS"])
-            return getattr(module, "STEPS", None)
+            return getattr(sys.modules.get(page["module"]), "STEPS", None)
     return None
 
 

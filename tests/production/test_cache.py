@@ -1,6 +1,6 @@
 """The cache in one process: memoized runs, compressed static files, and what
 happens when the backend fails or the worker is busy (whole callback answers:
-test_responses.py)."""
+test_responses.py; exact memo keys: tests/test_cache_memo.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import flask
 import pytest
 
 from app import cache as site_cache
-from app import warmup
-from app.cache import Busy, CompressedCache, cache, cache_config, compute_slot, memoize
+from app import compute_slots, static_files, warmup
+from app.cache import Busy, cache, cache_config, compute_slot, memoize
 from app.config import load
 from app.main import app
+from app.static_files import CompressedCache
 
 CLIENT = app.server.test_client()
 
@@ -43,8 +44,9 @@ def test_memoize_computes_once_per_arguments_in_the_app():
 def test_memoize_keys_differ_by_function_and_arguments():
     square, _ = counted()
     assert square.cache_key(1) != square.cache_key(2)
-    assert square.cache_key(1) != square.cache_key(1, scale=1.0)
-    assert square.cache_key(1) == square.cache_key(1)
+    assert square.cache_key(1) != square.cache_key(1, scale=2.0)
+    # one key per call, however its arguments are spelled
+    assert square.cache_key(1) == square.cache_key(x=1) == square.cache_key(1, scale=1.0)
 
 
 def test_code_version_is_part_of_every_key():
@@ -80,7 +82,7 @@ def test_a_dead_backend_means_computing_not_failing(dead_redis_app):
 
 
 def test_busy_when_no_slot_frees_in_time(monkeypatch):
-    monkeypatch.setattr(site_cache.guard, "settings", load().__class__(**{**load().__dict__, "compute_wait_s": 0.2}))
+    monkeypatch.setattr(compute_slots.slots, "settings", load().__class__(**{**load().__dict__, "compute_wait_s": 0.2}))
     holding, release = threading.Event(), threading.Event()
 
     def hold():
@@ -121,7 +123,7 @@ def test_static_files_are_compressed_once_and_cached_by_the_browser():
     path = re.search(r'src="(/_dash-component-suites/[^"]+dash_renderer[^"]+)"', html).group(1)
     first = CLIENT.get(path, headers={"Accept-Encoding": "br, gzip"})
     assert first.headers["Content-Encoding"] == "br"
-    assert site_cache.compressor(app.server).cache.get(f"br;static:{path}") == first.get_data()
+    assert static_files.compressor(app.server).cache.get(f"br;static:{path}") == first.get_data()
     assert first.headers["Cache-Control"].count("max-age=31536000") == 1
     asset = re.search(r'href="(/assets/[^"]+\.css\?m=[^"]+)"', html).group(1)
     assert CLIENT.get(asset).headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -134,9 +136,9 @@ def test_a_busy_server_tells_the_visitor_instead_of_failing(monkeypatch):
     from tests.production.hostile import fresh_run_bodies
 
     settings = load()
-    monkeypatch.setattr(site_cache.guard, "settings", settings.__class__(**{**settings.__dict__, "compute_wait_s": 0.05}))
-    monkeypatch.setattr(site_cache.guard, "slots", threading.BoundedSemaphore(1))
-    site_cache.guard.slots.acquire()
+    monkeypatch.setattr(compute_slots.slots, "settings", settings.__class__(**{**settings.__dict__, "compute_wait_s": 0.05}))
+    monkeypatch.setattr(compute_slots.slots, "semaphore", threading.BoundedSemaphore(1))
+    compute_slots.slots.semaphore.acquire()
     bodies = fresh_run_bodies(app, len(warmup.lesson_pages()), per_lesson=True)
     assert bodies
     for body in bodies:
@@ -144,14 +146,14 @@ def test_a_busy_server_tells_the_visitor_instead_of_failing(monkeypatch):
         assert response.status_code == 200, body["output"][:80]
         assert "busy" in response.get_data(as_text=True), body["output"][:80]
     # a passing "busy" is never kept as the answer: once free, the run is computed
-    site_cache.guard.slots.release()
+    compute_slots.slots.semaphore.release()
     again = CLIENT.post(warmup.UPDATE_URL, json=bodies[0])
     assert again.status_code == 200 and "busy" not in again.get_data(as_text=True)
 
 
 def test_busy_notice_leaves_other_errors_alone():
     with pytest.raises(KeyError):
-        site_cache.busy_notice(KeyError("a bug"))
+        compute_slots.busy_notice(KeyError("a bug"))
 
 
 def test_a_forked_job_gets_its_own_free_slots(monkeypatch):
@@ -159,7 +161,7 @@ def test_a_forked_job_gets_its_own_free_slots(monkeypatch):
     import os
 
     settings = load()
-    monkeypatch.setattr(site_cache.guard, "settings", settings.__class__(**{**settings.__dict__, "compute_wait_s": 0.2}))
+    monkeypatch.setattr(compute_slots.slots, "settings", settings.__class__(**{**settings.__dict__, "compute_wait_s": 0.2}))
     with compute_slot():
         pid = os.fork()
         if pid == 0:  # the child: must not wait for the parent's slot

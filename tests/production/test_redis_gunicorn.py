@@ -21,7 +21,7 @@ import urllib.request
 import psutil
 import pytest
 
-from app import warmup
+from app import pure_callbacks, warmup
 from app.main import app
 from tests.production.servers import LOOPBACK, redis_available, start_gunicorn, start_redis
 
@@ -67,12 +67,14 @@ def post(server_url: str, body: dict, timeout: float = 60) -> tuple[int, bytes]:
 
 
 def fresh_request(tag: str) -> dict:
-    """A realistic lesson request no one has sent before (its step changed, and a unique marker)."""
+    """A realistic lesson request no one has sent before (its step changed, and a unique marker),
+    of the lesson's step callback (pure: its answers are cached whole)."""
     page = warmup.lesson_pages()[0]
     view = warmup.Page.render(app, page)
     key = warmup.step_key(view)
     for callback in warmup.server_callbacks(app):
-        if not callback.background and warmup.triggered_by(callback, view, key):
+        if not callback.background and warmup.triggered_by(callback, view, key) \
+                and pure_callbacks.is_pure(app.callback_map[callback.output]):
             body = warmup.request_bodies(view, callback, {key: 1}, [key])[0]
             return {**body, "changedPropIds": body["changedPropIds"] + [f"{tag}-{time.time_ns()}.value"]}
     raise AssertionError("no lesson callback follows the step")

@@ -1,5 +1,6 @@
-"""Whole callback answers from the cache (app.responses): the same bytes Dash
-answers, compressed once per encoding, the same headers, keyed without the
+"""Whole callback answers from the cache (app.responses): only for callbacks
+declared pure, the same bytes Dash answers, compressed once per encoding, the
+same headers, keyed by the whole body (which input fired included) but not the
 page load's token, and never an error, a job handle or a forged poll."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import brotli
 import pytest
 
 from app import cache as site_cache
-from app import warmup
+from app import pure_callbacks, warmup
 from app.background import CACHED_JOB
 from app.main import app
 from app.responses import answer_key
@@ -29,15 +30,32 @@ def page_load_token() -> str:
     return re.search(r'"end_id":\s*"([^"]+)"', html).group(1)
 
 
-def lesson_request(tag: str) -> tuple[object, dict]:
-    """(callback, body) of a lesson's step request; `tag` makes the body unlike any other
-    test's, so that its first request is a miss."""
+def lesson_request(tag: str, pure: bool = True) -> tuple[object, dict]:
+    """(callback, body) of a request that a lesson's step change makes: of its
+    step callback (declared pure by the lesson engine), or of another callback
+    (pure=False); `tag` makes the body unlike any other test's, so that its
+    first request is a miss."""
     page = warmup.lesson_pages()[0]
     view = warmup.Page.render(app, page)
     step = warmup.step_key(view)
     callback, body = next((cb, bodies[0]) for cb in warmup.server_callbacks(app) if not cb.background
+                          and pure_callbacks.is_pure(app.callback_map[cb.output]) == pure
+                          and warmup.triggered_by(cb, view, step)
                           and (bodies := warmup.request_bodies(view, cb, {step: 1}, [step])))
     return callback, {**body, "changedPropIds": body["changedPropIds"] + [f"{tag}.value"]}
+
+
+def counting(monkeypatch, callback) -> list:
+    """Count the runs of `callback` (it still answers as before)."""
+    calls = []
+    original = app.callback_map[callback.output]["callback"]
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setitem(app.callback_map[callback.output], "callback", counted)
+    return calls
 
 
 @pytest.fixture
@@ -60,6 +78,26 @@ def test_a_repeated_callback_request_is_answered_from_the_cache(frozen):
     frozen(callback)
     second = CLIENT.post(URL, json=body)
     assert second.status_code == 200 and second.get_data() == first.get_data()
+
+
+def test_a_callback_not_declared_pure_always_reaches_dash(monkeypatch):
+    callback, body = lesson_request("impure", pure=False)
+    calls = counting(monkeypatch, callback)
+    answers = [CLIENT.post(URL, json=body) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200] and answers[0].get_data() == answers[1].get_data()
+    assert len(calls) == 2 and answer_key(app, body, {}) is None
+
+
+def test_which_input_fired_is_part_of_the_key(monkeypatch):
+    """The step callback reads `dash.ctx.triggered_id`: the same values with
+    another input firing are another request."""
+    callback, body = lesson_request("fired")
+    calls = counting(monkeypatch, callback)
+    other = {**body, "changedPropIds": ["fired-elsewhere.value"]}
+    assert answer_key(app, body, {}) != answer_key(app, other, {})
+    for request_body in (body, other, body, other):
+        assert CLIENT.post(URL, json=request_body).status_code == 200
+    assert len(calls) == 2
 
 
 def test_every_encoding_decodes_to_the_body_dash_answered(frozen):
@@ -137,11 +175,19 @@ def run_job(body: dict, token: str, wait_polls: int = 600) -> tuple[str, bytes]:
     raise AssertionError("no answer from the background callback")
 
 
+def declared_pure(monkeypatch, spec: dict) -> None:
+    """Declare a callback pure for this test (if its lesson has not yet)."""
+    outputs = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
+    signature = pure_callbacks.signature(outputs, [*spec["inputs"], *spec["state"]])
+    monkeypatch.setattr(pure_callbacks, "PURE", pure_callbacks.PURE | {signature})
+
+
 def test_a_stored_background_result_is_polled_from_the_cache(monkeypatch):
     page = next(p for p in warmup.lesson_pages() if p["path"] == "/decision-boundaries")
     callbacks = warmup.server_callbacks(app)
     body = next(b for _label, b in warmup.page_load(app, page, callbacks)
                 if app.callback_map[b["output"]].get("background"))
+    declared_pure(monkeypatch, app.callback_map[body["output"]])
     _, first = run_job(body, page_load_token())           # computed (or already stored by a run before)
     job, second = run_job(body, page_load_token())        # stored: polled once through Dash, then kept
     assert job.startswith(CACHED_JOB + "~") and second == first
@@ -149,12 +195,12 @@ def test_a_stored_background_result_is_polled_from_the_cache(monkeypatch):
     def no_store(*_args):
         raise AssertionError("the result was read from the job store again")
 
-    monkeypatch.setattr(app._background_manager, "get_result", no_store)
-    job, third = run_job(body, page_load_token())          # another page load: its own handles
+    with monkeypatch.context() as patch:
+        patch.setattr(app._background_manager, "get_result", no_store)
+        job, third = run_job(body, page_load_token())      # another page load: its own handles
     assert job.startswith(CACHED_JOB + "~") and third == first
 
     # a handle that is not the server's is never answered from the cache
     forged = urllib.parse.urlencode({"endId": page_load_token(), "cacheKey": "0" * 64 + "~forged",
                                      "job": CACHED_JOB + "~forged"})
-    monkeypatch.undo()
     assert CLIENT.post(f"{URL}?{forged}", json=nulled(body)).status_code == 204
