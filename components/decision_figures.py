@@ -251,14 +251,3 @@ def neurons_figure(maps: np.ndarray, names: Sequence[str], window: float, labels
     fig = go.Figure(data=data, layout=layout)
     frames = [{"traces": list(range(H)), "data": [{"z": scaled[k, h]} for h in range(H)]} for k in range(frames_n)]
     return animation(fig, frames, labels=labels)
-
-
-def placeholder(message: str = "") -> dict:
-    """A one-frame payload with nothing to show (a hidden figure of this step)."""
-    fig = go.Figure(layout=figure_layout("", height=None, margin=dict(l=0, r=0, t=0, b=0)))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    if message:
-        fig.add_annotation(text=message, showarrow=False, font=dict(size=18, color=MUTED),
-                           xref="paper", yref="paper", x=0.5, y=0.5)
-    return animation(fig, [{}])

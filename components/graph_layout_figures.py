@@ -1,7 +1,7 @@
 """Figures of the graph-layout lesson: circles and links, the loss curves, tangle rates.
 
-Inputs are plain arrays computed by the page from `app.ml.graph_layout`
-(no model code here): edges (m, 2) int, per run the positions of the shown
+Inputs are plain arrays the lesson's experiments (`app.lessons.graph_layout`,
+over `app.ml.graph_layout`) compute (no model code here): edges (m, 2) int, per run the positions of the shown
 frames (F, n, 2) in units of the circle radius, the energy E at every step,
 and quality metrics at some of the frames.
 
@@ -22,7 +22,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from components.player import animation, compact
+from components.player import animation, compact, placeholder
 from components.theme import BLUE, GREEN, MUTED, ORANGE, PURPLE, VERMILION, figure_layout
 
 #: Colors of the runs of a race, in order (Okabe–Ito).
@@ -171,6 +171,12 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
     }
 
 
+def blank_scene() -> dict:
+    """A scene with nothing to draw: no panels, an empty figure (while a step cannot be computed)."""
+    return {"figure": placeholder()["figure"], "panels": [], "edges": [], "radius": 1.0, "steps": [0],
+            "webgl": False, "frames": 1}
+
+
 def loss_curves(runs: list[dict], frame_steps: np.ndarray, labels: list[str], *, height: int = 300) -> dict:
     """Energy E over the steps of every run (log scale), a marker per run at the current frame.
 
@@ -241,4 +247,4 @@ def tangle_bars(results: list[dict | None], labels: list[str], *, trials: int, n
     return fig
 
 
-__all__ = ["RUN_COLORS", "WEBGL_FROM", "layout_scene", "loss_curves", "tangle_bars"]
+__all__ = ["RUN_COLORS", "WEBGL_FROM", "blank_scene", "layout_scene", "loss_curves", "tangle_bars"]

@@ -5,79 +5,67 @@ circles until they touch and pushes overlapping circles apart; the
 optimizers of `app.ml.optim` (and L-BFGS) minimize it while the visitor
 watches the circles move, the way weights move in training.
 
-Model math comes from `app.ml.graph_layout`; figures from
-`components.graph_layout_figures`. Each run is memoized on scalars; the
-browser draws its frames (`app/assets/graph-layout.js`), so playing and
-scrubbing never ask the server. The narrated steps show fixed runs (the
-narration's numbers are measured on them); the last step is the playground,
-whose settings take effect when the visitor presses Run.
+The lesson engine runs the steps; this module holds the layout and one view
+per figure of the narration. Scenes and runs come from
+app.lessons.graph_layout (memoized here); the browser draws their frames
+(`app/assets/graph-layout.js`), so playing and scrubbing never ask the
+server. The narrated steps show fixed runs (the narration's numbers are
+measured on them); the last step is the playground, whose settings take
+effect when the visitor presses Run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import dash
 import numpy as np
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from app.cache import memoize
+from app.lessons import graph_layout as experiments
+from app.lessons.graph_layout import (CIRCLE_STEP_BUDGET, MAX_CIRCLES, MAX_RUN_STEPS, MAX_RUNS, MAX_SEED, NARRATED,
+                                      TANGLE_N, TANGLE_OPTIMIZERS, TANGLE_STEPS, TANGLE_TRIALS, Run, Scene)
 from app.ml import graph_layout as gl
 from app.ml import optim
 from components import graph_layout_figures as figures
+from components.controls import widget_value
+from components.engine import Lesson, View
 from components.ids import lesson_id, player_id, setting_id
-from components.lesson import lesson_shell, setting_control
 from components.narration import load_steps
-from components.player import animated_graph, step_player
-from components.settings_schema import Schema, Setting, parse_step
+from components.optimizer_settings import OptimizerSchema
+from components.settings_schema import Setting
 
 LESSON = "graph-layout"
 PLAYER = LESSON
 STEPS = load_steps(Path(__file__).with_suffix(".md"))
-FIGURE_OF_STEP = [s.figure for s in STEPS]
-STEP_PLAY = {s.figure: s.play for s in STEPS}
-RADIUS = 1.0
-
-# -- limits of the playground (one request must finish in a few seconds) --------------
-MAX_CIRCLES = 5_000
-MAX_RUN_STEPS = 2_000
-CIRCLE_STEP_BUDGET = 250_000    # circles x steps x runs of one request (a pile-up costs ~9 us of CPU each)
-POSITION_BUDGET = 200_000       # circle positions sent to the browser: n x frames x runs (~5.3 bytes each)
-MAX_FRAMES = 150
-METRIC_BUDGET_MS = 1_500        # estimated worst-case time for the metrics of the shown frames
-MAX_SEED = 1_000_000
-
-FAMILY_NAMES = {"random": "Random graph", "tree": "Random tree", "grid": "Triangular grid",
-                "geometric": "Random geometric graph"}
+HYPER = ("lr", "beta", "beta2")
+RACE_PATTERN = r"({0})(,({0})){{1,3}}".format("|".join(gl.OPTIMIZER_NAMES))
+#: Caption words for each start.
 INIT_NAMES = {"random": "random start", "smart": "smart start (pivot MDS)"}
 
 
-def optimizer_label(name: str) -> str:
-    return "L-BFGS" if name == "lbfgs" else optim.OPTIMIZERS[name].label
-
-
-# The playground's second and third hyperparameter, per optimizer: the name
-# `gl.layout_optimizer` takes for the "beta" and "beta2" settings.
-BETA_NAME = {"momentum": "momentum", "nesterov": "momentum", "kochenderfer_nesterov": "beta",
-             "adam": "beta1", "adamw": "beta1", "hypergradient_adam": "beta1"}
-BETA2_NAME = {"adam": "beta2", "adamw": "beta2", "hypergradient_adam": "beta2", "rmsprop": "alpha",
-              "adadelta": "rho"}
-RACE_PATTERN = r"({0})(,({0})){{1,3}}".format("|".join(gl.OPTIMIZER_NAMES))
-
-SCHEMA = Schema((
-    Setting("mode", "Mode", "choice", "single", choices=("single", "race")),
-    Setting("optimizer", "Optimizer", "choice", "momentum", choices=gl.OPTIMIZER_NAMES),
-    Setting("lr", "Learning rate η", "float", "", low=1e-6, high=100.0),
-    Setting("beta", "Momentum β / β₁", "float", "", low=0.0, high=0.999),
-    Setting("beta2", "β₂ / α / ρ", "float", "", low=0.0, high=0.9999),
-    Setting("race", "Racers", "text", "sgd,momentum,adam", pattern=RACE_PATTERN,
-            pattern_help="2 to 4 optimizers, e.g. sgd,momentum,adam"),
-    Setting("family", "Graph", "choice", "tree", choices=gl.FAMILIES),
+# lr, beta and beta2 are blank by default: the chosen optimizer's own default.
+SCHEMA = OptimizerSchema((
+    Setting("mode", "Mode", "choice", "single", choices=experiments.MODES, widget="radio",
+            labels=("one optimizer", "race")),
+    Setting("optimizer", "Optimizer", "choice", "momentum", choices=gl.OPTIMIZER_NAMES,
+            labels=tuple("L-BFGS" if name == "lbfgs" else optim.OPTIMIZERS[name].label
+                         for name in gl.OPTIMIZER_NAMES)),
+    Setting("lr", "Learning rate η", "float", "", low=1e-6, high=100.0, help="10⁻⁶ to 100; blank = default"),
+    Setting("beta", "Momentum β / β₁", "float", "", low=0.0, high=0.999, help="0 to 0.999; blank = default"),
+    Setting("beta2", "β₂ / α / ρ", "float", "", low=0.0, high=0.9999, help="0 to 0.9999; blank = default"),
+    Setting("race", "Racers", "text", "sgd,momentum,adam", widget="hidden", pattern=RACE_PATTERN,
+            pattern_help="2 to 4 optimizers, e.g. sgd,momentum,adam", help="2 to 4; yours with your settings"),
+    Setting("family", "Graph", "choice", "tree", choices=gl.FAMILIES,
+            labels=("Random graph", "Random tree", "Triangular grid", "Random geometric graph")),
     Setting("n", "Circles", "int", 40, low=1, high=MAX_CIRCLES),
-    Setting("seed", "Graph seed", "int", 0, low=0, high=MAX_SEED),
-    Setting("steps", "Steps", "int", 300, low=1, high=MAX_RUN_STEPS),
-    Setting("init", "Start", "choice", "random", choices=gl.INITS),
+    Setting("seed", "Graph seed", "int", 0, low=0, high=MAX_SEED, help="graph and start"),
+    Setting("steps", "Steps", "int", 300, low=1, high=MAX_RUN_STEPS,
+            help=f"1 to {MAX_RUN_STEPS:,}; circles × steps ≤ {CIRCLE_STEP_BUDGET:,}"),
+    Setting("init", "Start", "choice", "random", choices=gl.INITS, labels=("random", "smart (pivot MDS)")),
 ))
 
 PAGE = dict(
@@ -87,151 +75,27 @@ PAGE = dict(
                 "move circles the way training moves weights, get tangled, and race.",
 )
 
-
-def clean(raw: dict) -> tuple[dict, list[str]]:
-    """SCHEMA.clean, saying "the optimizer's default" where a blank hyperparameter is used."""
-    values, notices = SCHEMA.clean(raw)
-    return values, [n.replace("; using .", "; using the optimizer's default.") for n in notices]
+layout_run = memoize()(experiments.layout_run)
+tangle_result = memoize()(experiments.tangle_result)
 
 
-# -- runs and scenes ---------------------------------------------------------------------
+def choice_label(name: str, choice) -> str:
+    """The label SCHEMA gives `choice` of the choice setting `name`."""
+    setting = SCHEMA.get(name)
+    return dict(zip(setting.choices, setting.labels))[choice]
 
 
-def default_hyper(name: str) -> dict[str, float]:
-    """The lesson's hyperparameters of optimizer `name` (positions in units of the radius)."""
-    if name == "lbfgs":
-        return {}
-    spec = optim.OPTIMIZERS[name]
-    values = {h.name: h.default for h in spec.hyperparameters if h.kind == "float"}
-    return {**values, **gl.LESSON_DEFAULTS.get(name, {})}
+def optimizer_label(name: str) -> str:
+    return choice_label("optimizer", name)
 
 
-def hyper_for(name: str, values: dict | None = None) -> tuple[tuple[str, float], ...]:
-    """Hyperparameters of `name` that differ from `optim`'s own defaults: the lesson's
-    defaults, overridden by the visitor's non-blank lr / beta / beta2 settings."""
-    hyper = dict(gl.LESSON_DEFAULTS.get(name, {}))
-    if values and name != "lbfgs":
-        for setting, key in (("lr", "lr"), ("beta", BETA_NAME.get(name)), ("beta2", BETA2_NAME.get(name))):
-            if key and values.get(setting) not in ("", None):
-                hyper[key] = float(values[setting])
-    return tuple(sorted(hyper.items()))
+def run_title(run: Run) -> str:
+    """The optimizer and its learning rate, e.g. "Momentum, η = 0.02"."""
+    lr = dict(run.hyper).get("lr", experiments.default_hyper(run.optimizer).get("lr"))
+    return optimizer_label(run.optimizer) if lr is None else f"{optimizer_label(run.optimizer)}, η = {lr:g}"
 
 
-def run_title(name: str, hyper: tuple) -> str:
-    lr = dict(hyper).get("lr", default_hyper(name).get("lr"))
-    return optimizer_label(name) if lr is None else f"{optimizer_label(name)}, η = {lr:g}"
-
-
-@dataclass(frozen=True)
-class Run:
-    """One optimizer run of a scene: the optimizer, its hyperparameters, its start."""
-
-    optimizer: str
-    hyper: tuple = ()
-    init: str = "random"
-
-    @property
-    def title(self) -> str:
-        return run_title(self.optimizer, self.hyper)
-
-
-def lesson_run(name: str, init: str = "random", **hyper: float) -> Run:
-    return Run(name, tuple(sorted({**gl.LESSON_DEFAULTS.get(name, {}), **hyper}.items())), init)
-
-
-@dataclass(frozen=True)
-class Scene:
-    """What the layout figure shows: one graph, laid out by 1 to 4 runs from the same start."""
-
-    family: str
-    n: int
-    seed: int
-    steps: int
-    runs: tuple[Run, ...]
-    arrows: float = 0.0       # if > 0: draw -arrows * grad E from every circle
-
-
-# The narrated steps' runs: the narration's numbers are measured on exactly these.
-TREE = ("tree", 16, 0)
-NARRATED = {
-    "intro": Scene(*TREE, 300, (lesson_run("momentum"),)),
-    "objective": Scene(*TREE, 0, (lesson_run("sgd"),), arrows=0.1),
-    "descent": Scene(*TREE, 300, (lesson_run("sgd"),), arrows=0.1),
-    "momentum": Scene(*TREE, 300, (lesson_run("sgd"), lesson_run("momentum"))),
-    "adaptive": Scene(*TREE, 300, (lesson_run("sgd", lr=0.3), lesson_run("rmsprop", lr=0.3),
-                                   lesson_run("adam", lr=0.3))),
-    "tangle": Scene("tree", 12, 18, 300, tuple(lesson_run(name) for name in ("sgd", "momentum",
-                                                                            "nesterov", "adam"))),
-    "big": Scene("grid", 2_000, 0, 200, (lesson_run("momentum"),)),
-    "smart": Scene("grid", 2_000, 0, 200, (lesson_run("momentum"), lesson_run("momentum", "smart"))),
-    "race": Scene("grid", 300, 0, 300, tuple(lesson_run(name, "smart") for name in
-                                             ("sgd", "momentum", "adam", "lbfgs"))),
-}
-
-# The tangle-rate experiment (the seed's "momentum methods get stuck less easily"), measured.
-TANGLE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
-TANGLE_N, TANGLE_TRIALS, TANGLE_STEPS = 12, 50, 300
-
-
-def frame_count(n: int, steps: int, runs: int) -> int:
-    """Frames sent for a scene: at most MAX_FRAMES, and n * frames * runs <= POSITION_BUDGET."""
-    return max(1, min(MAX_FRAMES, steps + 1, POSITION_BUDGET // (n * runs)))
-
-
-def wanted_steps(steps: int, frames: int) -> np.ndarray:
-    """(frames,) int: evenly spread steps from 0 to `steps`, both included."""
-    return np.unique(np.linspace(0, steps, max(frames, 1)).round().astype(np.int64))
-
-
-def metric_count(n: int, m: int, runs: int, frames: int) -> int:
-    """How many frames of each run get `layout_metrics`, within METRIC_BUDGET_MS.
-
-    Estimated cost of one call in ms: ~0.03 per circle plus the crossing
-    test, ~1.5e-4 per pair of links up to its budget of 1e6 pairs.
-    """
-    cost = 0.5 + 0.03 * n + 1.5e-4 * min(m * (m - 1) / 2, gl.CROSSING_PAIR_BUDGET)
-    return int(min(frames, max(2, METRIC_BUDGET_MS // (runs * cost))))
-
-
-@memoize()
-def layout_run(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
-               frames: int, metric_frames: int) -> dict:
-    """One run on `make_graph(family, n, seed)` from the start of `seed`, at `frames` shown frames.
-
-    Returns positions (F, n, 2) float32 at steps frame_steps (F,) (clamped to
-    the last step run), loss (S + 1,) at every step run, metrics at
-    `metric_frames` of the F frames (frame indices in "metric_index"), the
-    final metrics, diverged_at and the run's message.
-    """
-    edges = gl.make_graph(family, n, seed)
-    history = gl.run_layout(edges, n, gl.layout_optimizer(optimizer, **dict(hyper)), steps, init, seed,
-                            radius=RADIUS)
-    last = int(history.frame_steps[-1])
-    wanted = np.minimum(wanted_steps(steps, frames), last)
-    index = np.minimum(np.searchsorted(history.frame_steps, wanted), len(history.frame_steps) - 1)
-    shown = history.frame_steps[index]
-    picks = np.unique(np.linspace(0, len(index) - 1, min(metric_frames, len(index))).round().astype(int))
-    metrics = [gl.layout_metrics(history.positions[index[k]], edges, RADIUS) for k in picks]
-    return {
-        "positions": history.positions[index].astype(np.float32),
-        "frame_steps": shown,
-        "loss": history.loss,
-        "metric_index": picks,
-        "overlaps": [m["overlapping_pairs"] for m in metrics],
-        "edge_ratio": [m["mean_edge_ratio"] for m in metrics],
-        "crossings": [m["crossings"] for m in metrics],
-        "exact": [m["crossings_exact"] for m in metrics],
-        "final": history.metrics,
-        "diverged_at": history.diverged_at,
-        "message": history.message,
-    }
-
-
-@memoize()
-def tangle_result(optimizer: str) -> dict:
-    """`tangle_rate` of one optimizer over the lesson's TANGLE_TRIALS random trees."""
-    return gl.tangle_rate(optimizer, n=TANGLE_N, trials=TANGLE_TRIALS, seed=0, family="tree",
-                          steps=TANGLE_STEPS)
+# -- scenes for the browser ----------------------------------------------------------------
 
 
 @dataclass
@@ -245,50 +109,45 @@ class Built:
     webgl: bool
 
 
-def build_scene(scene: Scene, *, autoplay: bool = False, start: str = "first") -> Built:
+def build_scene(scene: Scene, *, autoplay: bool = False) -> Built:
     """Run (memoized) every run of `scene` and build the layout scene and the loss curves."""
     k = len(scene.runs)
-    edges = gl.make_graph(scene.family, scene.n, scene.seed)
-    frames = frame_count(scene.n, scene.steps, k)
-    metric_frames = metric_count(scene.n, len(edges), k, frames)
+    frames, metric_frames = experiments.scene_frames(scene)
     runs = [layout_run(scene.family, scene.n, scene.seed, r.optimizer, r.hyper, r.init, scene.steps,
-                       frames, metric_frames) for r in scene.runs]
-    steps = wanted_steps(scene.steps, frames)
-    panels = []
+                       frames, metric_frames, scene.arrows) for r in scene.runs]
+    steps = experiments.wanted_steps(scene.steps, frames)
     mixed = len({r.init for r in scene.runs}) > 1
-    for run, result in zip(scene.runs, runs):
-        positions = result["positions"].astype(float)
-        loss = result["loss"]
-        energy = loss[np.minimum(steps, len(loss) - 1)]
-        arrows = None
-        if scene.arrows:   # the downhill direction of every circle, -grad E, scaled to be seen
-            arrows = np.stack([-scene.arrows * gl.layout_loss_and_grad(X, edges, RADIUS)[1] for X in positions])
-        index = result["metric_index"]
-        diverged = result["diverged_at"]
-        panels.append({
-            "title": f"{run.title} · {run.init} start" if mixed else run.title,
-            "name": f"{optimizer_label(run.optimizer)}, {run.init} start" if mixed else optimizer_label(run.optimizer),
-            "positions": positions,
-            "arrows": arrows,
-            "energy": energy,
-            "metrics": {"frames": [int(i) for i in index],
-                        "steps": [int(result["frame_steps"][i]) for i in index],
-                        "overlaps": [int(v) for v in result["overlaps"]],
-                        "edge_ratio": [None if v is None else round(float(v), 3) for v in result["edge_ratio"]],
-                        "crossings": [int(v) for v in result["crossings"]],
-                        "exact": [bool(v) for v in result["exact"]]},
-            "status": ["" if diverged is None or s < diverged else f"diverged at step {diverged}" for s in steps],
-        })
+    panels = [_panel(run, result, steps, mixed) for run, result in zip(scene.runs, runs)]
+    edges = runs[0]["edges"]
+    payload = figures.layout_scene(panels, edges, radius=experiments.RADIUS, frame_steps=steps,
+                                   uirevision=f"{scene.family}-{scene.n}-{scene.seed}-{k}", height=scene_height(k))
     labels = [f"step {int(s)} of {scene.steps}" for s in steps]
-    key = f"{scene.family}-{scene.n}-{scene.seed}-{k}"
-    payload = figures.layout_scene(panels, edges, radius=RADIUS, frame_steps=steps, uirevision=key,
-                                   height=scene_height(k))
     loss = figures.loss_curves([{"title": p["title"], "loss": res["loss"]} for p, res in zip(panels, runs)],
                                steps, labels)
     for p in (payload, loss):
-        p["autoplay"], p["start"] = autoplay and len(steps) > 1, start
+        p["autoplay"], p["start"] = autoplay and len(steps) > 1, "first"
     payload["frames"] = len(steps)
     return Built(payload, loss, runs, len(edges), payload["webgl"])
+
+
+def _panel(run: Run, result: dict, steps: np.ndarray, mixed: bool) -> dict:
+    """One run's panel of the layout scene (see `figures.layout_scene`); `mixed`: runs differ in start."""
+    index, diverged = result["metric_index"], result["diverged_at"]
+    title = run_title(run)
+    return {
+        "title": f"{title} · {run.init} start" if mixed else title,
+        "name": f"{optimizer_label(run.optimizer)}, {run.init} start" if mixed else optimizer_label(run.optimizer),
+        "positions": result["positions"].astype(float),
+        "arrows": result["arrows"],
+        "energy": result["loss"][np.minimum(steps, len(result["loss"]) - 1)],
+        "metrics": {"frames": [int(i) for i in index],
+                    "steps": [int(result["frame_steps"][i]) for i in index],
+                    "overlaps": [int(v) for v in result["overlaps"]],
+                    "edge_ratio": [None if v is None else round(float(v), 3) for v in result["edge_ratio"]],
+                    "crossings": [int(v) for v in result["crossings"]],
+                    "exact": [bool(v) for v in result["exact"]]},
+        "status": ["" if diverged is None or s < diverged else f"diverged at step {diverged}" for s in steps],
+    }
 
 
 def scene_height(runs: int) -> int:
@@ -296,31 +155,10 @@ def scene_height(runs: int) -> int:
     return {1: 560, 2: 470, 3: 400, 4: 620}.get(runs, 560)
 
 
-def free_scene(values: dict) -> tuple[Scene, list[str]]:
-    """The playground's scene from cleaned settings, steps cut to the budget (with a notice)."""
-    notices = []
-    if values["mode"] == "race":
-        names = list(dict.fromkeys(values["race"].split(",")))
-        if len(names) < 2:
-            notices.append("A race needs two different optimizers; racing gradient descent against yours.")
-            names = list(dict.fromkeys([values["optimizer"], "sgd" if values["optimizer"] != "sgd" else "adam"]))
-    else:
-        names = [values["optimizer"]]
-    runs = tuple(Run(name, hyper_for(name, values if name == values["optimizer"] else None), values["init"])
-                 for name in names)
-    n, steps = int(values["n"]), int(values["steps"])
-    allowed = max(1, CIRCLE_STEP_BUDGET // (n * len(runs)))
-    if steps > allowed:
-        notices.append(f"{n:,} circles × {steps:,} steps × {len(runs)} run{'s' if len(runs) > 1 else ''} is over "
-                       f"the limit of {CIRCLE_STEP_BUDGET:,} circle-steps per run request; running {allowed:,} steps.")
-        steps = allowed
-    return Scene(values["family"], n, int(values["seed"]), steps, runs), notices
-
-
 def caption(scene: Scene, built: Built) -> str:
-    text = (f"{FAMILY_NAMES[scene.family]} of {scene.n:,} circles and {built.edges:,} links · "
-            f"{INIT_NAMES[scene.runs[0].init] if len({r.init for r in scene.runs}) == 1 else 'two starts'} · "
-            f"{scene.steps:,} steps. ")
+    starts = {r.init for r in scene.runs}
+    text = (f"{choice_label('family', scene.family)} of {scene.n:,} circles and {built.edges:,} links · "
+            f"{INIT_NAMES[scene.runs[0].init] if len(starts) == 1 else 'two starts'} · {scene.steps:,} steps. ")
     if scene.arrows:
         lr = dict(scene.runs[0].hyper).get("lr")
         text += (f"Red arrows: −∇E at 1/{1 / scene.arrows:g} scale (gradient descent moves each circle "
@@ -331,22 +169,82 @@ def caption(scene: Scene, built: Built) -> str:
 
 def run_notices(scene: Scene, built: Built) -> list[str]:
     """A message for every run that diverged, naming the step."""
-    return [f"{r.title}: {res['message']}." for r, res in zip(scene.runs, built.runs)
+    return [f"{run_title(r)}: {res['message']}." for r, res in zip(scene.runs, built.runs)
             if res["diverged_at"] is not None]
 
 
-# -- layout ------------------------------------------------------------------------------
+def shown_settings(raw: Mapping) -> list[str]:
+    """Every setting as its field shows it after this step (a refused value shows the one used):
+    what the Run button compares the fields with to tell that they changed."""
+    values, refused = SCHEMA.check(dict(raw))
+    shown = []
+    for setting in SCHEMA.settings:
+        value = widget_value(setting, values[setting.name]) if setting.name in refused else raw.get(setting.name)
+        shown.append("" if value is None else str(value))
+    return shown
+
+
+# -- views -----------------------------------------------------------------------------------
+
+
+def _scene_outputs(scene: Scene, built: Built) -> dict:
+    return {"scene": built.scene_payload, "layout-style": {"height": f"{scene_height(len(scene.runs))}px"},
+            "caption": caption(scene, built)}
+
+
+def narrated_view(ctx) -> View:
+    """A narrated step's fixed runs (its settings are not used); the tangle step adds its rates."""
+    scene = NARRATED[ctx.figure]
+    built = build_scene(scene, autoplay=ctx.step.play)
+    return View(figures={"loss": built.loss_payload}, panels=["tangle"] if ctx.figure == "tangle" else [],
+                outputs=_scene_outputs(scene, built))
+
+
+def playground_view(ctx) -> View:
+    """The playground's run of the settings (played when the visitor asked for it with Run);
+    laying out a big grid with no overlaps is the step's task."""
+    scene, notices = experiments.playground_scene(ctx.values)
+    built = build_scene(scene, autoplay=ctx.triggered == "request")
+    done = (scene.family == "grid" and scene.n >= 2_000
+            and all(r["final"]["overlapping_pairs"] == 0 for r in built.runs))
+    return View(figures={"loss": built.loss_payload}, panels=["playground"],
+                outputs={**_scene_outputs(scene, built), "ran": shown_settings(ctx.raw)},
+                notices=notices + run_notices(scene, built), achieved=done)
+
+
+VIEWS = {**{figure: narrated_view for figure in NARRATED}, "free": playground_view}
+
+ENGINE = Lesson(
+    LESSON, SCHEMA, STEPS, VIEWS,
+    graphs={"loss": 300},
+    panels={"playground": "ls-panel", "tangle": "ls-figure"},
+    outputs={
+        "scene": (Output(lesson_id("scene", LESSON), "data"), figures.blank_scene()),
+        "layout-style": (Output(lesson_id("layout-graph", LESSON), "style"), {"height": f"{scene_height(1)}px"}),
+        "caption": (Output(lesson_id("caption", LESSON), "children"), ""),
+        "ran": (Output(lesson_id("ran", LESSON), "data"), dash.no_update),
+    },
+    inputs={"request": Input(lesson_id("request", LESSON), "data")},
+    live_settings=False, player=PLAYER,
+)
+show_step = ENGINE.register()
+
+
+# -- layout ----------------------------------------------------------------------------------
 
 #: While a run is computed, the figures stay visible, dimmed, under the spinner.
 DIMMED = {"visibility": "visible", "opacity": 0.35}
+#: The cells of the metrics table, one per run (row); the browser writes them for each frame.
+METRIC_CELLS = ("name", "note", "energy", "overlaps", "length", "crossings")
 
 
 def layout(**query) -> html.Div:
-    values, notices = clean(query)
-    step, step_notices = parse_step(query.get("step"), len(STEPS))
-    hidden = SCHEMA.hidden(query)
-    stage = [
-        step_player(PLAYER, label="step"),
+    return ENGINE.page(query, stage)
+
+
+def stage(values: dict, hidden: set) -> list:
+    return [
+        ENGINE.step_player(label="step"),
         dcc.Loading(
             [
                 html.Div(dcc.Graph(
@@ -365,7 +263,7 @@ def layout(**query) -> html.Div:
         dcc.Loading(
             html.Div(
                 [
-                    animated_graph(PLAYER, "loss", height=300),
+                    ENGINE.graph("loss"),
                     html.Div(
                         [html.H3("At this step"),
                          html.Table([html.Thead(html.Tr([html.Th(h) for h in (
@@ -382,13 +280,6 @@ def layout(**query) -> html.Div:
             type="circle", delay_show=400, overlay_style=DIMMED,
         ),
     ]
-    return lesson_shell(LESSON, STEPS, stage, step=step, notices=notices + step_notices,
-                        defaults=SCHEMA.defaults())
-
-
-MAX_RUNS = 4
-#: The cells of the metrics table, one per run (row); the browser writes them for each frame.
-METRIC_CELLS = ("name", "note", "energy", "overlaps", "length", "crossings")
 
 
 def metric_id(kind: str, row) -> dict:
@@ -416,72 +307,23 @@ def _tangle_panel() -> html.Div:
                        config={"displaylogo": False, "displayModeBar": False, "responsive": True})],
             type="circle", delay_show=300, overlay_style=DIMMED,
         ),
-        id=lesson_id("tangle-panel", LESSON), className="ls-figure ls-hidden",
+        id=ENGINE.panel_id("tangle"), className="ls-figure ls-hidden",
     )
 
 
-def _text_input(name: str, value, placeholder: str = "") -> dcc.Input:
-    return dcc.Input(id=setting_id(LESSON, name), type="text", value="" if value in ("", None) else str(value),
-                     placeholder=placeholder, debounce=True)
-
-
 def _playground(values: dict, hidden: set) -> html.Div:
-    def control(name, label, widget, help_text=""):
-        return setting_control(LESSON, name, label, widget, hidden=name in hidden, help_text=help_text)
-
-    optimizer_options = [{"label": optimizer_label(name), "value": name} for name in gl.OPTIMIZER_NAMES]
+    mode, optimizer = ENGINE.controls(values, hidden, ["mode", "optimizer"])
+    _widget(mode).inline, _widget(mode).className = True, "gl-radio"
     labels, placeholders, classes = hyper_controls(values["optimizer"])
-    hyper = [
-        html.Div(control(name, html.Span(labels[i], id=lesson_id("hyper-label", LESSON, name=name)),
-                         _text_input(name, values[name], placeholders[i]), help_text=help_text),
-                 id=lesson_id("hyper", LESSON, name=name), className=classes[i])
-        for i, (name, help_text) in enumerate((("lr", "10⁻⁶ to 100; blank = default"),
-                                               ("beta", "0 to 0.999; blank = default"),
-                                               ("beta2", "0 to 0.9999; blank = default")))
-    ]
-    racers = [r for r in values["race"].split(",") if r in gl.OPTIMIZER_NAMES]
+    hyper = [_hyper_control(control, name, label, placeholder, class_name) for control, name, label, placeholder,
+             class_name in zip(ENGINE.controls(values, hidden, HYPER), HYPER, labels, placeholders, classes)]
+    graph = ENGINE.controls(values, hidden, ["family", "n", "seed", "steps", "init"])
+    _widget(graph[-1]).searchable = False
     return html.Div(
         [
             html.H3("Playground"),
-            html.Div(
-                [
-                    control("mode", "Mode", dcc.RadioItems(
-                        id=setting_id(LESSON, "mode"), value=values["mode"], inline=True,
-                        options=[{"label": "one optimizer", "value": "single"},
-                                 {"label": "race", "value": "race"}], className="gl-radio")),
-                    control("optimizer", "Optimizer", dcc.Dropdown(
-                        id=setting_id(LESSON, "optimizer"), options=optimizer_options, value=values["optimizer"],
-                        clearable=False)),
-                    *hyper,
-                    html.Div(
-                        control("race", "Racers (2 to 4; yours with your settings)", html.Div([
-                            dcc.Dropdown(id=lesson_id("racers", LESSON), options=optimizer_options, value=racers,
-                                         multi=True, clearable=False),
-                            dcc.Input(id=setting_id(LESSON, "race"), type="hidden", value=values["race"]),
-                        ])),
-                        id=lesson_id("racers-control", LESSON),
-                        className="gl-racers" if values["mode"] == "race" else "gl-racers ls-hidden",
-                    ),
-                ],
-                className="ls-controls",
-            ),
-            html.Div(
-                [
-                    control("family", "Graph", dcc.Dropdown(
-                        id=setting_id(LESSON, "family"), value=values["family"], clearable=False,
-                        options=[{"label": FAMILY_NAMES[f], "value": f} for f in gl.FAMILIES])),
-                    control("n", "Circles", _text_input("n", values["n"]), help_text=f"1 to {MAX_CIRCLES:,}"),
-                    control("seed", "Graph seed", _text_input("seed", values["seed"]),
-                            help_text="graph and start"),
-                    control("steps", "Steps", _text_input("steps", values["steps"]),
-                            help_text=f"1 to {MAX_RUN_STEPS:,}; circles × steps ≤ {CIRCLE_STEP_BUDGET:,}"),
-                    control("init", "Start", dcc.Dropdown(
-                        id=setting_id(LESSON, "init"), value=values["init"], clearable=False, searchable=False,
-                        options=[{"label": "random", "value": "random"},
-                                 {"label": "smart (pivot MDS)", "value": "smart"}])),
-                ],
-                className="ls-controls",
-            ),
+            html.Div([mode, optimizer, *hyper, _racers_control(values, hidden)], className="ls-controls"),
+            html.Div(graph, className="ls-controls"),
             html.Div(
                 [
                     html.Button("▶ Run", id=lesson_id("run", LESSON), className="gl-run"),
@@ -494,36 +336,61 @@ def _playground(values: dict, hidden: set) -> html.Div:
                 className="gl-actions",
             ),
         ],
-        id=lesson_id("playground", LESSON), className="ls-panel ls-hidden",
+        id=ENGINE.panel_id("playground"), className="ls-panel ls-hidden",
+    )
+
+
+def _widget(control: html.Div):
+    """The widget of one of `ENGINE.controls` (it follows the label)."""
+    return control.children[1]
+
+
+def _hyper_control(control: html.Div, name: str, label: str, placeholder: str, class_name: str) -> html.Div:
+    """The control of an lr / beta / beta2 setting, whose label and placeholder follow the optimizer."""
+    control.children[0].children = html.Span(label, id=lesson_id("hyper-label", LESSON, name=name))
+    _widget(control).placeholder = placeholder
+    return html.Div(control, id=lesson_id("hyper", LESSON, name=name), className=class_name)
+
+
+def _racers_control(values: dict, hidden: set) -> html.Div:
+    """The racers as a multiple choice; it writes the hidden "race" setting (see `racers_to_setting`)."""
+    race, optimizers = SCHEMA.get("race"), SCHEMA.get("optimizer")
+    racers = [r for r in values["race"].split(",") if r in gl.OPTIMIZER_NAMES]
+    return html.Div(
+        html.Div(
+            [html.Label(f"{race.label} ({race.help})", className="ls-control-label"),
+             dcc.Dropdown(id=lesson_id("racers", LESSON), value=racers, multi=True, clearable=False,
+                          options=[{"label": label, "value": name}
+                                   for name, label in zip(optimizers.choices, optimizers.labels)]),
+             *ENGINE.controls(values, hidden, ["race"])],
+            className="ls-control is-hidden" if "race" in hidden else "ls-control",
+        ),
+        id=lesson_id("racers-control", LESSON),
+        className="gl-racers" if values["mode"] == "race" else "gl-racers ls-hidden",
     )
 
 
 def hyper_controls(optimizer) -> tuple[list[str], list[str], list[str]]:
     """Labels, placeholders and classes of the lr / beta / beta2 controls for `optimizer`."""
     name = optimizer if optimizer in gl.OPTIMIZER_NAMES else "adam"
-    defaults = default_hyper(name)
+    defaults = experiments.default_hyper(name)
     spec = {h.name: h for h in optim.OPTIMIZERS[name].hyperparameters} if name != "lbfgs" else {}
-    keys = ("lr" if name != "lbfgs" else None, BETA_NAME.get(name), BETA2_NAME.get(name))
+    keys = ("lr" if name != "lbfgs" else None, experiments.BETA_NAME.get(name), experiments.BETA2_NAME.get(name))
     labels, placeholders, classes = [], [], []
-    for key, fallback in zip(keys, ("Learning rate η", "Momentum β / β₁", "β₂ / α / ρ")):
-        if key is None:
-            labels.append(fallback)
-            placeholders.append("")
-            classes.append("ls-hidden")
-            continue
-        labels.append("Learning rate η" if key == "lr" else spec[key].label)
-        placeholders.append(f"{defaults[key]:g} (default)")
-        classes.append("")
+    for setting, key in zip(HYPER, keys):
+        labels.append(SCHEMA.get(setting).label if key in (None, "lr") else spec[key].label)
+        placeholders.append("" if key is None else f"{defaults[key]:g} (default)")
+        classes.append("ls-hidden" if key is None else "")
     return labels, placeholders, classes
 
 
-# -- callbacks ---------------------------------------------------------------------------
+# -- callbacks that are not the step's -------------------------------------------------------
 
 
 @dash.callback(
-    *[Output(lesson_id("hyper", LESSON, name=name), "className") for name in ("lr", "beta", "beta2")],
-    *[Output(setting_id(LESSON, name), "placeholder") for name in ("lr", "beta", "beta2")],
-    *[Output(lesson_id("hyper-label", LESSON, name=name), "children") for name in ("lr", "beta", "beta2")],
+    *[Output(lesson_id("hyper", LESSON, name=name), "className") for name in HYPER],
+    *[Output(setting_id(LESSON, name), "placeholder") for name in HYPER],
+    *[Output(lesson_id("hyper-label", LESSON, name=name), "children") for name in HYPER],
     Output(lesson_id("racers-control", LESSON), "className"),
     Input(setting_id(LESSON, "optimizer"), "value"),
     Input(setting_id(LESSON, "mode"), "value"),
@@ -547,62 +414,9 @@ def racers_to_setting(racers):
     return ",".join(str(r) for r in racers)
 
 
-def _triggered_id():
-    try:
-        return dash.ctx.triggered_id
-    except Exception:  # called directly (tests), outside a callback
-        return None
-
-
-@dash.callback(
-    Output(lesson_id("scene", LESSON), "data"),
-    Output(player_id("frames", PLAYER, name="loss"), "data"),
-    Output(lesson_id("layout-graph", LESSON), "style"),
-    Output(lesson_id("caption", LESSON), "children"),
-    Output(lesson_id("playground", LESSON), "className"),
-    Output(lesson_id("tangle-panel", LESSON), "className"),
-    Output(lesson_id("ran", LESSON), "data"),
-    Output(lesson_id("notices", LESSON), "children"),
-    Output(lesson_id("notices", LESSON), "className"),
-    Output(lesson_id("achieved", LESSON), "data"),
-    Input(lesson_id("step", LESSON), "data"),
-    Input(lesson_id("request", LESSON), "data"),
-    *[State(setting_id(LESSON, name), "value") for name in SCHEMA.names],
-)
-def show_step(step, request, *raw):
-    """The scene of a step: its fixed runs, or on the last step the playground's settings."""
-    values, notices = clean(dict(zip(SCHEMA.names, raw)))
-    index = step if isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(STEPS) else 0
-    figure = FIGURE_OF_STEP[index]
-    free = figure == "free"
-    asked = _triggered_id() == lesson_id("request", LESSON)
-    autoplay = STEP_PLAY.get(figure, False) or (free and asked)
-    if free:
-        scene, more = free_scene(values)
-        notices += more
-    else:
-        scene = NARRATED.get(figure, NARRATED["intro"])
-    try:
-        built = build_scene(scene, autoplay=autoplay)
-    except ValueError as error:   # a limit of the model, an optimizer's range, a busy server
-        notices.append(f"Cannot lay out this graph: {error}.")
-        scene = free_scene(SCHEMA.defaults())[0] if free else NARRATED["intro"]
-        built = build_scene(scene)
-    if free:   # narrated steps say it in their table and narration
-        notices += run_notices(scene, built)
-    done = (free and scene.family == "grid" and scene.n >= 2_000
-            and all(r["final"]["overlapping_pairs"] == 0 for r in built.runs))
-    return (built.scene_payload, built.loss_payload, {"height": f"{scene_height(len(scene.runs))}px"},
-            caption(scene, built), "ls-panel" if free else "ls-panel ls-hidden",
-            "ls-figure" if figure == "tangle" else "ls-figure ls-hidden",
-            [str(v) if v is not None else "" for v in raw] if free else dash.no_update,
-            [html.P(n) for n in notices], "ls-notices" if notices else "ls-notices is-empty",
-            [index] if done else [])
-
-
 def _on_tangle_step(step) -> bool:
     return (isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(STEPS)
-            and FIGURE_OF_STEP[step] == "tangle")
+            and STEPS[step].figure == "tangle")
 
 
 def _tangle_callback(k: int):
@@ -667,5 +481,4 @@ clientside_callback(
     *[Input(setting_id(LESSON, name), "value") for name in SCHEMA.names],
 )
 
-__all__ = ["PAGE", "layout", "SCHEMA", "STEPS", "NARRATED", "build_scene", "free_scene", "layout_run",
-           "tangle_result"]
+__all__ = ["PAGE", "layout", "SCHEMA", "STEPS", "VIEWS", "ENGINE", "show_step", "build_scene"]

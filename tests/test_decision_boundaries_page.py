@@ -1,5 +1,6 @@
-"""The decision-boundaries page: its callbacks called as the server would (with
-bad input), and the facts its narration states, checked on the runs it shows."""
+"""The decision-boundaries page: every step through the lesson engine (with bad
+input), read by output name, and the facts its narration states, checked on
+the runs it shows."""
 
 import json
 import math
@@ -8,14 +9,17 @@ import numpy as np
 import pytest
 from dash._utils import to_json
 
+from app.lessons import decision_boundaries as experiments
 from app.main import app
 from app.ml import decision_runs as dr
+from components.controls import widget_value
 from pages import decision_boundaries as page
 from pages import perceptron
 
 DEFAULTS = page.SCHEMA.defaults()
 FIGURES = [s.figure for s in page.STEPS]
 FREE = FIGURES.index("free")
+GRAPHS = ("areas", "curves", "neurons")
 
 
 def step_of(figure: str) -> int:
@@ -25,62 +29,73 @@ def step_of(figure: str) -> int:
 @pytest.fixture
 def cheap_nets(monkeypatch):
     """The lesson's steps with small, short runs: for wiring and payload checks, not for facts."""
-    real = page.lesson_spec
+    real = experiments.lesson_spec
 
     def cheap(layers, width, **kwargs):
         return real(min(layers, 2), min(width, 6), **kwargs)._replace(epochs=40, points=120)
 
-    monkeypatch.setattr(page, "lesson_spec", cheap)
+    monkeypatch.setattr(experiments, "lesson_spec", cheap)
 
 
 def call_show_step(step, progress=None, **overrides):
-    raw = [overrides.get(n, DEFAULTS[n]) for n in page.SCHEMA.names]
+    """Every output of the step callback by name; progress reports go to the list `progress`."""
     reports = progress if progress is not None else []
     with app.server.test_request_context():
-        return page.show_step(reports.append, step, *raw)
+        return page.ENGINE.outputs(step, {**DEFAULTS, **overrides},
+                                   report=lambda text, fraction: reports.append((text, fraction)))
 
 
-def unpack(outputs):
-    areas, curves, neurons, areas_style, neurons_style, neurons_class, settings_class, row_class, achieved, \
-        notices, notice_class = outputs
-    return dict(areas=areas, curves=curves, neurons=neurons, settings_class=settings_class,
-                neurons_class=neurons_class, achieved=achieved, notices=[str(n.children) for n in notices],
-                notice_class=notice_class)
+def shown(out) -> dict:
+    """The payloads of the graphs the step shows, by name."""
+    return {name: out[f"figure:{name}"] for name in GRAPHS if "ls-hidden" not in out[f"box:{name}"]}
+
+
+def notices(out) -> list[str]:
+    return [str(n.children) for n in out["notices"]]
+
+
+def area_titles(out) -> list[str]:
+    return [a["text"] for a in out["figure:areas"]["figure"]["layout"]["annotations"]]
 
 
 # --------------------------------------------------------------------------
-# Callbacks
+# The step callback
 # --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("step", range(len(page.STEPS)))
 def test_every_step_gives_animations_of_one_length_under_the_size_limit(step, cheap_nets):
-    out = unpack(call_show_step(step))
-    lengths = {len(p["frames"]) for p in (out["areas"], out["curves"], out["neurons"]) if len(p["frames"]) > 1}
-    assert out["areas"]["figure"]["data"] and out["curves"]["figure"]["data"]
+    out = call_show_step(step)
+    payloads = shown(out)
+    lengths = {len(p["frames"]) for p in payloads.values() if len(p["frames"]) > 1}
+    assert payloads["areas"]["figure"]["data"] and payloads["curves"]["figure"]["data"]
     assert len(lengths) == 1 and 2 <= lengths.pop() <= 150
-    size = sum(len(to_json(p)) for p in (out["areas"], out["curves"], out["neurons"]))
-    assert size < 2_000_000
-    assert out["notice_class"] == "ls-notices is-empty"
-    assert ("ls-hidden" in out["settings_class"]) == (FIGURES[step] != "free")
+    assert sum(len(to_json(p)) for p in payloads.values()) < 2_000_000
+    assert out["notices-class"] == "ls-notices is-empty"
+    assert ("ls-hidden" in out["panel:settings"]) == (FIGURES[step] != "free")
+    assert all(p["autoplay"] == page.STEPS[step].play for p in payloads.values())
 
 
 def test_the_lesson_steps_show_their_networks(cheap_nets):
-    titles = lambda out: [a["text"] for a in out["areas"]["figure"]["layout"]["annotations"]]
-    width = unpack(call_show_step(step_of("width")))
-    assert len(width["areas"]["frames"][0]["data"]) == 3
-    grid = unpack(call_show_step(step_of("grid")))
-    assert len(grid["areas"]["frames"][0]["data"]) == len(page.GRID) == 10
-    assert len(grid["areas"]["frames"]) == page.GRID_FRAMES
-    neurons = unpack(call_show_step(step_of("neurons")))
-    assert neurons["neurons_class"] == "db-neurons" and len(neurons["neurons"]["figure"]["data"]) == 5
-    assert "Logistic regression" in titles(unpack(call_show_step(step_of("lines"))))[0]
+    width = call_show_step(step_of("width"))
+    assert len(width["figure:areas"]["frames"][0]["data"]) == 3
+    grid = call_show_step(step_of("grid"))
+    assert len(grid["figure:areas"]["frames"][0]["data"]) == len(experiments.GRID) == 10
+    assert len(grid["figure:areas"]["frames"]) == page.GRID_FRAMES
+    assert grid["height:areas"] == {"height": "760px"} and grid["figure:areas"]["start"] == "last"
+    neurons = call_show_step(step_of("neurons"))
+    assert "ls-hidden" not in neurons["box:neurons"] and len(neurons["figure:neurons"]["figure"]["data"]) == 5
+    assert neurons["figures-class"] == "db-figures is-pair"
+    assert "ls-hidden" in width["box:neurons"] and width["figures-class"] == "db-figures"
+    assert "Logistic regression" in area_titles(call_show_step(step_of("lines")))[0]
 
 
 def test_the_plane_step_reuses_the_perceptron_lessons_weights():
-    out = unpack(call_show_step(step_of("plane")))
-    assert out["areas"]["figure"]["data"][0]["type"] == "mesh3d"
-    ours = page.plane_run()
+    out = call_show_step(step_of("plane"))
+    assert out["figure:areas"]["figure"]["data"][0]["type"] == "mesh3d"
+    assert out["height:areas"] == {"height": "520px"} and "ls-hidden" in out["box:neurons"]
+    with app.server.test_request_context():
+        ours = page.plane_run()
     theirs = perceptron.training_run(perceptron.LEARNABLE, "sgd", 1.0, 300, 0)
     assert np.allclose(ours["w"], theirs["w"]) and np.allclose(ours["b"], theirs["b"])
     assert (perceptron.SCHEMA.defaults()["optimizer"], perceptron.SCHEMA.defaults()["lr"],
@@ -91,24 +106,25 @@ def test_training_reports_progress_and_is_deterministic():
     reports = []
     settings = dict(layers="1", width="30", epochs="400", points="800")
     first = call_show_step(FREE, reports, **settings)
-    assert reports and all(isinstance(text, str) and 0 <= float(value) <= 1 for text, value in reports)
+    assert reports and all(isinstance(text, str) and 0 <= fraction <= 1 for text, fraction in reports)
     assert "epoch" in reports[-1][0]
     again = call_show_step(FREE, **settings)
-    assert to_json(first[:3]) == to_json(again[:3])
+    assert all(to_json(first[f"figure:{g}"]) == to_json(again[f"figure:{g}"]) for g in GRAPHS)
 
 
 def test_a_setting_change_changes_the_figure():
-    a = unpack(call_show_step(FREE))["areas"]["frames"][-1]
-    b = unpack(call_show_step(FREE, layers="1"))["areas"]["frames"][-1]
-    c = unpack(call_show_step(FREE, discretize=["on"]))["areas"]["frames"][-1]
+    a = call_show_step(FREE)["figure:areas"]["frames"][-1]
+    b = call_show_step(FREE, layers="1")["figure:areas"]["frames"][-1]
+    c = call_show_step(FREE, discretize=["on"])["figure:areas"]["frames"][-1]
     assert a != b and a != c
 
 
 def test_small_free_play_networks_show_their_neurons_and_big_ones_do_not():
-    small = unpack(call_show_step(FREE))
-    big = unpack(call_show_step(FREE, layers="1", width="100", epochs="20"))
-    assert small["neurons_class"] == "db-neurons" and len(small["neurons"]["figure"]["data"]) == 16
-    assert big["neurons_class"] == "ls-hidden"
+    small = call_show_step(FREE)
+    big = call_show_step(FREE, layers="1", width="100", epochs="20")
+    assert "ls-hidden" not in small["box:neurons"] and len(small["figure:neurons"]["figure"]["data"]) == 16
+    assert small["height:neurons"] == {"height": f"{70 + 125 * 4}px"}
+    assert "ls-hidden" in big["box:neurons"]
 
 
 @pytest.mark.parametrize("name, raw, said", [
@@ -126,54 +142,60 @@ def test_small_free_play_networks_show_their_neurons_and_big_ones_do_not():
     ("test", "0.99", "Test share"),
     ("reg", "l7", "Regularization"),
     ("seed", "-3", "Seed"),
+    ("discretize", "maybe", "Decision areas"),
     ("points", "", None),
 ])
-def test_bad_settings_give_a_notice_naming_the_limit_and_a_working_page(name, raw, said):
-    out = unpack(call_show_step(FREE, **{name: raw}))
-    assert out["areas"]["figure"]["data"] and len(out["areas"]["frames"]) > 1
+def test_bad_settings_give_a_note_beside_the_field_and_a_working_page(name, raw, said):
+    out = call_show_step(FREE, **{name: raw})
+    assert out["figure:areas"]["figure"]["data"] and len(out["figure:areas"]["frames"]) > 1
     if said is None:
-        assert out["notice_class"] == "ls-notices is-empty"
+        assert out["notices-class"] == "ls-notices is-empty" and out[f"note:{name}"] == ""
     else:
-        assert out["notice_class"] == "ls-notices"
-        assert any(said in n and "not allowed" in n for n in out["notices"])
+        assert out["notices-class"] == "ls-notices"
+        assert any(said in n and "not allowed" in n for n in notices(out))
+        assert said in out[f"note:{name}"] and "not allowed" in out[f"note:{name}"]
+        assert out[f"value:{name}"] == widget_value(page.SCHEMA.get(name), DEFAULTS[name])   # the value used
 
 
 def test_zero_layers_of_zero_neurons_and_a_huge_network():
-    out = unpack(call_show_step(FREE, layers="0", width="0"))
-    assert any("Neurons per layer" in n and "1 to 256" in n for n in out["notices"])
-    assert "no hidden layer" in out["areas"]["figure"]["layout"]["annotations"][0]["text"]
-    huge = unpack(call_show_step(FREE, layers="10", width="200", epochs="3000"))
-    assert any("WORK_MAX" in n and "default network" in n for n in huge["notices"])
-    assert huge["areas"]["figure"]["data"]
+    out = call_show_step(FREE, layers="0", width="0")
+    assert any("Neurons per layer" in n and "1 to 256" in n for n in notices(out))
+    assert "no hidden layer" in area_titles(out)[0]
+    huge = call_show_step(FREE, layers="10", width="200", epochs="3000")
+    assert any("WORK_MAX" in n and "Cannot compute this step" in n and "default settings" in n
+               for n in notices(huge))
+    assert huge["figure:areas"]["figure"]["data"] and "Your network: 2 × 8" in area_titles(huge)[0]
+    assert "ls-hidden" not in huge["panel:settings"]
 
 
 def test_too_many_optimizer_steps_are_refused_with_the_limit():
-    out = unpack(call_show_step(FREE, batch="1", epochs="1000"))
-    assert any("STEPS_MAX" in n and f"{dr.STEPS_MAX:,}" in n for n in out["notices"])
+    out = call_show_step(FREE, batch="1", epochs="1000")
+    assert any("STEPS_MAX" in n and f"{dr.STEPS_MAX:,}" in n for n in notices(out))
 
 
 def test_a_diverging_run_says_in_which_epoch():
-    out = unpack(call_show_step(FREE, activation="linear", loss="squared_error", optimizer="sgd", lr="10",
-                                epochs="50"))
-    assert any("diverged in epoch" in n and "smaller learning rate" in n for n in out["notices"])
-    assert out["areas"]["figure"]["data"]
+    out = call_show_step(FREE, activation="linear", loss="squared_error", optimizer="sgd", lr="10", epochs="50")
+    assert any("diverged in epoch" in n and "smaller learning rate" in n for n in notices(out))
+    assert out["figure:areas"]["figure"]["data"]
 
 
 @pytest.mark.parametrize("step", [None, "3", [1], {"a": 1}, True, math.nan, -5])
 def test_garbage_steps_show_the_first_step(step):
-    out = unpack(call_show_step(step))
-    assert out["areas"]["figure"]["data"][0]["type"] == "mesh3d"
+    out = call_show_step(step)
+    assert out["figure:areas"]["figure"]["data"][0]["type"] == "mesh3d"
+    assert any("does not exist" in n for n in notices(out))
 
 
-def test_a_step_past_the_end_shows_the_last_step():
-    assert "ls-hidden" not in unpack(call_show_step(10**9))["settings_class"]
+def test_a_step_past_the_end_is_told_and_shows_the_first_step():
+    out = call_show_step(10**9)
+    assert out["figure:areas"]["figure"]["data"][0]["type"] == "mesh3d"
+    assert any("does not exist" in n for n in notices(out))
 
 
 def test_the_free_play_task_is_a_stuck_thin_deep_net():
-    stuck = unpack(call_show_step(FREE, layers="10", width="5", seed="1"))
-    assert stuck["achieved"] == [FREE]
-    assert unpack(call_show_step(FREE, layers="10", width="5", seed="0"))["achieved"] == []
-    assert unpack(call_show_step(FREE))["achieved"] == []
+    assert call_show_step(FREE, layers="10", width="5", seed="1")["achieved"] == [FREE]
+    assert call_show_step(FREE, layers="10", width="5", seed="0")["achieved"] == []
+    assert call_show_step(FREE)["achieved"] == []
 
 
 def test_new_points_take_the_next_data_seed():
@@ -205,14 +227,17 @@ def test_the_limits_stated_on_the_page_are_the_models():
 
 
 def run(layers, width, **kwargs):
-    with app.server.test_request_context():
-        return page.run_of(page.lesson_spec(layers, width, **kwargs))
+    return experiments.run_of(experiments.lesson_spec(layers, width, **kwargs), STORE)
 
 
 def prefix_run(layers, width, epochs):
     """The first `epochs` epochs of the lesson's run (training does not depend on the total)."""
-    with app.server.test_request_context():
-        return page.run_of(page.lesson_spec(layers, width)._replace(epochs=epochs, frames=1, resolution=8))
+    return experiments.run_of(experiments.lesson_spec(layers, width)._replace(epochs=epochs, frames=1, resolution=8),
+                              STORE)
+
+
+#: The runs of this file's facts, kept for the whole file.
+STORE = experiments.MemoryStore()
 
 
 def loss_at(r, epoch):
@@ -232,7 +257,7 @@ def test_prefix_runs_are_the_runs_shown():
 
 
 def test_the_plane_separates_the_songs_from_epoch_9():
-    plane = page.plane_run()
+    plane = experiments.plane_run()
     assert plane["accuracy"][8] < 1 and (plane["accuracy"][9:] == 1).all()
 
 
@@ -276,15 +301,13 @@ def test_the_thin_deep_net_is_stuck_with_a_dead_layer():
     shares = np.bincount(r["y_train"]) / len(r["y_train"])
     assert np.isclose(r["loss"][-1], -(shares * np.log(shares)).sum(), atol=1e-6)
     assert round(100 * accuracy(r)) == 35 and len(np.unique(r["grid_class"][-1])) == 1
-    spec = page.lesson_spec(20, 5)
+    spec = experiments.lesson_spec(20, 5)
     model, _, data = dr.build(spec)
     hidden = model.hidden_activations(model.unflatten(r["params"]), data.X_train)
     assert [i + 1 for i, h in enumerate(hidden) if not h.any()] == [11]
     early = prefix_run(20, 5, 3)   # the layer is already dead after 3 epochs, not after 2
-    spec3 = spec._replace(epochs=3, frames=1, resolution=8, keep_path=True)
-    with app.server.test_request_context():
-        path = page.run_of(spec3)["path"]
-        two = page.run_of(spec._replace(epochs=2, frames=1, resolution=8))["params"]
+    path = experiments.run_of(spec._replace(epochs=3, frames=1, resolution=8, keep_path=True), STORE)["path"]
+    two = experiments.run_of(spec._replace(epochs=2, frames=1, resolution=8), STORE)["params"]
     assert early["loss"].shape == (4,)
     dead = lambda flat: [i + 1 for i, h in enumerate(model.hidden_activations(model.unflatten(flat), data.X_train))
                          if not h.any()]
@@ -298,7 +321,7 @@ def test_the_deep_wide_nets_agree_on_test_points_but_not_where_there_is_no_data(
     assert round(100 * (1 - (cells == cells[0]).all(axis=0).mean())) == 13
     predictions = []
     for (l, w), r in zip(nets, runs):
-        model, _, data = dr.build(page.lesson_spec(l, w))
+        model, _, data = dr.build(experiments.lesson_spec(l, w))
         predictions.append(model.predict(model.unflatten(r["params"]), data.X_test))
     agree = (np.stack(predictions) == predictions[0]).all(axis=0).mean()
     assert round(100 * agree, 1) == 99.3

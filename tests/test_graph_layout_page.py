@@ -1,15 +1,16 @@
-"""The graph-layout page's callbacks, called as the server would, with good and bad input,
-and the numbers its narration states, measured on the runs it shows."""
+"""The graph-layout page on the lesson engine: every step's outputs by name, as the server
+would compute them, with good and bad input; the callbacks that are not the step's."""
 
 import base64
 import json
 import re
-from pathlib import Path
 
 import dash
 import numpy as np
 import pytest
+from dash.development.base_component import Component
 
+from app.lessons import graph_layout as experiments
 from app.main import app
 from components import graph_layout_figures as figures
 from pages import graph_layout as page
@@ -17,14 +18,13 @@ from pages import graph_layout as page
 NAMES = page.SCHEMA.names
 DEFAULTS = page.SCHEMA.defaults()
 FREE = len(page.STEPS) - 1
-NARRATION = Path(page.__file__).with_suffix(".md").read_text(encoding="utf-8")
+FIGURES = [s.figure for s in page.STEPS]
 
 
-def call(step, **overrides):
-    raw = [overrides.get(n, DEFAULTS[n]) for n in NAMES]
-    with app.server.test_request_context():
-        return dict(zip(("scene", "loss", "style", "caption", "playground", "tangle", "ran", "notices",
-                         "notice_class", "achieved"), page.show_step(step, None, *raw)))
+def call(step, extra=None, triggered=None, **overrides):
+    """Every output of `step` by name, for the defaults with `overrides` (as the browser sends them)."""
+    with app.server.test_request_context():      # the memo cache, shared by the tests
+        return page.ENGINE.outputs(step, {**DEFAULTS, **overrides}, extra, triggered=triggered)
 
 
 def notices(out):
@@ -36,34 +36,54 @@ def unpack(packed):
     return packed["lo"] + q * packed["step"]
 
 
+def components(tree):
+    """Every component of a layout, in document order."""
+    if isinstance(tree, (list, tuple)):
+        for node in tree:
+            yield from components(node)
+    elif isinstance(tree, Component):
+        yield tree
+        yield from components(getattr(tree, "children", None))
+
+
 @pytest.mark.parametrize("step", range(len(page.STEPS)))
 def test_every_step_gives_a_bounded_scene_and_loss_curve(step):
     out = call(step)
-    scene, loss = out["scene"], out["loss"]
-    figure = page.FIGURE_OF_STEP[step]
-    runs = 1 if figure == "free" else len(page.NARRATED[figure].runs)
+    scene, loss = out["scene"], out["figure:loss"]
+    figure = FIGURES[step]
+    runs = 1 if figure == "free" else len(experiments.NARRATED[figure].runs)
     assert len(scene["panels"]) == runs
-    assert 1 <= scene["frames"] == len(loss["frames"]) == len(scene["steps"]) <= page.MAX_FRAMES
+    assert 1 <= scene["frames"] == len(loss["frames"]) == len(scene["steps"]) <= experiments.MAX_FRAMES
     assert scene["steps"][0] == 0 and scene["steps"] == sorted(scene["steps"])
-    n = (DEFAULTS["n"] if figure == "free" else page.NARRATED[figure].n)
+    n = DEFAULTS["n"] if figure == "free" else experiments.NARRATED[figure].n
     for panel in scene["panels"]:
         assert len(panel["x"]) == scene["frames"] and len(unpack(panel["x"][0])) == n
         assert np.isfinite(panel["energy"]).all()
     assert len(json.dumps(scene)) + len(json.dumps(loss)) < 1_600_000
-    assert out["caption"] and out["notice_class"] == "ls-notices is-empty"
-    assert (out["playground"] == "ls-panel") == (figure == "free")
-    assert (out["tangle"] == "ls-figure") == (figure == "tangle")
+    assert out["caption"] and out["notices-class"] == "ls-notices is-empty"
+    assert out["layout-style"] == {"height": f"{page.scene_height(runs)}px"}
+    assert out["box:loss"] == "ls-figure" and out["height:loss"] == {"height": "300px"}
+    assert (out["panel:playground"] == "ls-panel") == (figure == "free")
+    assert (out["panel:tangle"] == "ls-figure") == (figure == "tangle")
+    assert bool(loss["autoplay"]) == page.STEPS[step].play       # `play: yes` in the narration
+    assert out["ran"] is dash.no_update if figure != "free" else out["ran"] == [str(DEFAULTS[n]) for n in NAMES]
 
 
 def test_links_and_circles_are_the_graph_and_its_layout():
     scene = call(0)["scene"]
     edges = np.array(scene["edges"]).reshape(-1, 2)
     assert len(edges) == 15 and edges.max() == 15          # a tree of 16 circles
-    run = page.layout_run("tree", 16, 0, "momentum", page.lesson_run("momentum").hyper, "random", 300,
+    run = page.layout_run("tree", 16, 0, "momentum", experiments.lesson_run("momentum").hyper, "random", 300,
                           scene["frames"], scene["frames"])
     last = scene["panels"][0]
     x = unpack(last["x"][-1])
     assert np.allclose(x, run["positions"][-1][:, 0], atol=2 * last["x"][-1]["step"] + 1e-6)
+
+
+def test_the_gradient_steps_draw_downhill_arrows():
+    scene = call(FIGURES.index("objective"))["scene"]
+    assert scene["panels"][0]["ax"] is not None and len(scene["panels"][0]["ax"]) == scene["frames"] == 1
+    assert call(0)["scene"]["panels"][0]["ax"] is None
 
 
 def test_pack_round_trips_within_its_step():
@@ -80,6 +100,14 @@ def test_playground_settings_change_the_run():
     assert len(unpack(b["scene"]["panels"][0]["x"][0])) == 25
     assert a["scene"]["panels"][0]["energy"][-1] != c["scene"]["panels"][0]["energy"][-1]
     assert a["ran"] == [str(DEFAULTS[n]) for n in NAMES]
+    assert b["ran"][NAMES.index("n")] == "25"
+
+
+def test_a_run_plays_when_the_visitor_asked_for_it():
+    asked = call(FREE, {"request": 1700000000000}, triggered="request")
+    assert asked["figure:loss"]["autoplay"] and asked["scene"]["autoplay"]
+    shown = call(FREE, {"request": None}, triggered="step")
+    assert not shown["figure:loss"]["autoplay"] and not shown["scene"]["autoplay"]
 
 
 def test_race_mode_lays_out_one_graph_from_one_start_per_optimizer():
@@ -88,17 +116,8 @@ def test_race_mode_lays_out_one_graph_from_one_start_per_optimizer():
     assert [p["name"] for p in panels] == ["SGD", "Momentum", "L-BFGS"]
     starts = [unpack(p["x"][0]) for p in panels]
     assert all(np.allclose(s, starts[0]) for s in starts)
-    assert len(out["loss"]["figure"]["data"]) == 6          # a curve and a marker per run
-
-
-def test_your_hyperparameters_apply_to_your_racer_only():
-    values = {**DEFAULTS, "optimizer": "momentum", "lr": 0.05, "beta": 0.5, "mode": "race",
-              "race": "sgd,momentum"}
-    scene, _ = page.free_scene(values)
-    assert dict(scene.runs[1].hyper) == {"lr": 0.05, "momentum": 0.5}
-    assert dict(scene.runs[0].hyper) == page.gl.LESSON_DEFAULTS["sgd"]
-    assert page.hyper_for("lbfgs", {"lr": 3.0}) == ()
-    assert dict(page.hyper_for("rmsprop", {"beta2": 0.9, "beta": 0.7})) == {"lr": 0.02, "alpha": 0.9}
+    assert len(out["figure:loss"]["figure"]["data"]) == 6          # a curve and a marker per run
+    assert out["layout-style"] == {"height": "400px"}
 
 
 @pytest.mark.parametrize("name, raw, limit", [
@@ -108,16 +127,46 @@ def test_your_hyperparameters_apply_to_your_racer_only():
     ("race", "sgd", "2 to 4 optimizers"), ("race", "sgd,adam,rmsprop,adagrad,lbfgs", "2 to 4 optimizers"),
     ("family", "<b>", "one of random"), ("init", [1], "one of random"), ("beta", "1.5", "0 to 0.999"),
 ])
-def test_bad_settings_give_a_notice_naming_the_limit_and_a_working_page(name, raw, limit):
+def test_bad_settings_are_told_beside_their_field_and_replaced(name, raw, limit):
     out = call(FREE, **{name: raw})
-    assert out["notice_class"] == "ls-notices" and limit in notices(out)
-    assert out["scene"]["panels"] and out["loss"]["frames"]
+    assert out["notices-class"] == "ls-notices" and limit in notices(out)
+    assert limit in out[f"note:{name}"]
+    assert all(out[f"note:{other}"] == "" for other in NAMES if other != name)
+    shown = "" if DEFAULTS[name] == "" else str(DEFAULTS[name])
+    assert out[f"value:{name}"] == shown and out["ran"][NAMES.index(name)] == shown
+    assert out[f"value:{'seed' if name != 'seed' else 'n'}"] is dash.no_update
+    assert out["scene"]["panels"] and out["figure:loss"]["frames"]
+
+
+def test_a_blank_hyperparameter_is_the_optimizers_default():
+    out = call(FREE, lr="fast")
+    assert out["note:lr"].endswith("using the optimizer's default.") and out["value:lr"] == ""
+    assert out["scene"]["panels"][0]["title"] == "Momentum, η = 0.02"
+    assert call(FREE, lr="")["note:lr"] == ""
+
+
+def test_narrated_steps_show_their_own_runs_and_still_explain_bad_settings():
+    out = call(0, n="0")
+    assert "1 to 5000" in out["note:n"] and out["value:n"] == "40"
+    assert out["scene"] == call(0)["scene"]
 
 
 def test_an_optimizer_out_of_its_own_range_is_explained():
     out = call(FREE, optimizer="nesterov", beta="0")          # Nesterov needs momentum > 0
-    assert "Cannot lay out this graph" in notices(out) and "momentum" in notices(out)
-    assert out["scene"]["panels"]
+    assert "Cannot compute this step" in notices(out) and "momentum" in notices(out)
+    assert "default settings" in notices(out) and out["scene"]["panels"]
+    assert out["ran"][NAMES.index("beta")] == "0"              # the field keeps what the visitor typed
+
+
+def test_when_no_run_can_be_computed_every_figure_says_why(monkeypatch):
+    def busy(*args):
+        raise ValueError("the server is busy")
+
+    monkeypatch.setattr(page, "layout_run", busy)
+    out = call(FREE)
+    assert "Cannot compute this step: the server is busy." in notices(out)
+    assert out["scene"] == figures.blank_scene() and out["caption"] == ""
+    assert "the server is busy" in json.dumps(out["figure:loss"])
 
 
 def test_a_diverging_run_says_at_which_step():
@@ -130,19 +179,15 @@ def test_a_diverging_run_says_at_which_step():
 
 
 def test_runs_over_the_budget_are_cut_with_a_notice():
-    values = {**DEFAULTS, "n": 5000, "steps": 2000}
-    scene, said = page.free_scene(values)
-    assert scene.steps == page.CIRCLE_STEP_BUDGET // 5000 == 50
-    assert "250,000" in said[0] and "running 50 steps" in said[0]
-    race, said = page.free_scene({**values, "mode": "race", "race": "sgd,momentum,adam,lbfgs"})
-    assert race.steps == 12 and "4 runs" in said[0]
-    assert page.frame_count(5000, 50, 1) == 40 and page.frame_count(16, 300, 1) == page.MAX_FRAMES
+    out = call(FREE, n="5000", steps="2000")
+    assert "running 50 steps" in notices(out) and out["scene"]["steps"][-1] == 50
 
 
 @pytest.mark.parametrize("step", [None, -5, 10**9, "3", [1], {"a": 1}, True, 2.5])
 def test_garbage_steps_show_the_first_step(step):
     out = call(step)
-    assert out["scene"]["panels"][0]["title"] == page.NARRATED["intro"].runs[0].title
+    assert out["scene"]["panels"][0]["title"] == page.run_title(experiments.NARRATED["intro"].runs[0])
+    assert "does not exist" in notices(out) and out["panel:playground"].endswith("ls-hidden")
 
 
 def test_laying_out_a_big_grid_cleanly_is_detected_as_the_task():
@@ -156,6 +201,7 @@ def test_controls_follow_the_optimizer_and_mode():
     assert sgd[:3] == ("", "ls-hidden", "ls-hidden") and sgd[3] == "0.02 (default)" and sgd[-1].endswith("ls-hidden")
     adam = page.show_own_controls("adam", "race")
     assert adam[:3] == ("", "", "") and adam[4:6] == ("0.9 (default)", "0.999 (default)")
+    assert adam[6:9] == ("Learning rate η", "β₁ (first-moment decay)", "β₂ (second-moment decay)")
     assert adam[-1] == "gl-racers"
     lbfgs = page.show_own_controls("lbfgs", None)
     assert lbfgs[:3] == ("ls-hidden",) * 3
@@ -167,9 +213,9 @@ def test_controls_follow_the_optimizer_and_mode():
 
 
 def test_tangle_rates_fill_in_one_optimizer_per_request(monkeypatch):
-    tangle = page.FIGURE_OF_STEP.index("tangle")
+    tangle = FIGURES.index("tangle")
     fake = {name: {"optimizer": name, "tangled": k, "trials": 50, "rate": k / 50, "with_crossings": k,
-                   "high_energy": k, "diverged": 0} for k, name in enumerate(page.TANGLE_OPTIMIZERS)}
+                   "high_energy": k, "diverged": 0} for k, name in enumerate(experiments.TANGLE_OPTIMIZERS)}
     monkeypatch.setattr(page, "tangle_result", lambda name: fake[name])
     first, *rest = page.TANGLE_CALLBACKS
     assert first(0, 0) is dash.no_update and first("tangle", "tangle") is dash.no_update
@@ -178,7 +224,7 @@ def test_tangle_rates_fill_in_one_optimizer_per_request(monkeypatch):
     assert rest[0](results[0], 0) is dash.no_update             # the visitor has moved on
     for compute in rest:
         results.append(compute(results[-1], tangle))
-    assert [r["optimizer"] for r in results] == list(page.TANGLE_OPTIMIZERS)
+    assert [r["optimizer"] for r in results] == list(experiments.TANGLE_OPTIMIZERS)
     partial = page.show_tangle_rates(results[0], None, "garbage", None)
     assert "computing" in partial.layout.title.text
     full = page.show_tangle_rates(*results)
@@ -191,67 +237,31 @@ def test_layout_survives_any_query():
             assert page.layout(**query) is not None
 
 
-# -- the narration's numbers, measured on the runs the page shows ----------------------
+def test_a_link_with_bad_settings_explains_them_beside_their_fields():
+    with app.server.test_request_context():
+        tree = list(components(page.layout(n="nan", lr="-1", lr_hide="1")))
+    notes = {c.id["name"]: c.children for c in tree
+             if isinstance(getattr(c, "id", None), dict) and c.id.get("type") == "ls-field-note"}
+    assert set(notes) == set(NAMES)
+    assert "1 to 5000" in notes["n"] and notes["lr"].endswith("using the optimizer's default.")
+    assert all(not text for name, text in notes.items() if name not in ("n", "lr"))
+    fields = {c.id["name"]: c for c in tree if isinstance(getattr(c, "id", None), dict)
+              and c.id.get("type") == "ls-setting"}
+    assert fields["n"].value == "40" and fields["lr"].value == "" and fields["lr"].placeholder == "0.02 (default)"
+    hidden = [c for c in tree if getattr(c, "className", None) == "ls-control is-hidden"]
+    assert any(fields["lr"] in c.children for c in hidden)
 
 
-def final(figure, k=0):
-    scene = page.NARRATED[figure]
-    return page.build_scene(scene).runs[k]
-
-
-def first_below(loss, threshold):
-    return int(np.argmax(np.asarray(loss) < threshold))
-
-
-def test_narrated_small_tree_facts():
-    momentum, sgd = final("intro"), final("descent")
-    assert momentum["final"]["overlapping_pairs"] == 0 and momentum["final"]["crossings"] == 0
-    assert momentum["loss"][-1] < 1e-10 and first_below(momentum["loss"], 0.01) == 98
-    assert round(sgd["loss"][0]) == 779 and round(sgd["loss"][50]) == 24
-    assert round(sgd["loss"][-1], 1) == 11.9
-    assert sgd["final"]["crossings"] == 6 and sgd["final"]["overlapping_pairs"] == 22
-    for text in ("E \\approx 780", "from 780 to 24", "$E \\approx 11.9$ with 6 crossings", "by\nstep 98",
-                 "6 crossing links and 22 overlapping pairs"):
-        assert text in NARRATION, text
-
-
-def test_narrated_adaptive_facts():
-    sgd, rmsprop, adam = (final("adaptive", k) for k in range(3))
-    assert sgd["diverged_at"] == 11
-    start = page.gl.random_start(16, 0)
-    steepest = np.linalg.norm(page.gl.layout_loss_and_grad(start, page.gl.make_graph("tree", 16, 0))[1], axis=1).max()
-    assert round(steepest, 1) == 62.5 and "gradients up to 62.5 per circle" in NARRATION
-    assert round(rmsprop["loss"][-1], 2) == 0.44 and rmsprop["final"]["crossings"] == 0
-    assert round(adam["loss"][-1], 1) == 7.8 and adam["final"]["crossings"] == 4
-    for text in ("diverges at step 11", "$E \\approx 0.44$", "4 crossings", "$E \\approx 7.8$"):
-        assert text in NARRATION, text
-
-
-def test_narrated_big_grid_facts():
-    random, smart = final("smart", 0), final("smart", 1)
-    assert random["final"] == final("big")["final"]
-    assert random["final"]["overlapping_pairs"] == 5910 and random["final"]["crossings"] == 12344
-    assert round(random["final"]["mean_edge_ratio"], 2) == 1.27
-    assert smart["final"]["overlapping_pairs"] == 0 and smart["final"]["crossings"] == 0
-    assert round(smart["final"]["mean_edge_ratio"], 3) == 1.008
-    for text in ("1.27 times touching", "5,910 overlapping pairs", "12,344 crossing links", "1.008"):
-        assert text in NARRATION, text
-
-
-def test_narrated_race_facts():
-    sgd, momentum, adam, lbfgs = (final("race", k) for k in range(4))
-    assert (first_below(lbfgs["loss"], 1), first_below(lbfgs["loss"], 0.01)) == (21, 74)
-    assert first_below(momentum["loss"], 1) == first_below(adam["loss"], 1) == 53
-    assert first_below(sgd["loss"], 1) == 265 and sgd["final"]["overlapping_pairs"] == 7
-    for text in ("below 1 at step 21", "below 0.01 at\nstep 74", "below 1 at step 53", "step 265",
-                 "7 overlapping pairs"):
-        assert text in NARRATION, text
-
-
-def test_narrated_tangle_rates():
-    """The seed's claim, measured: 50 trees per optimizer (the slowest test here, ~6 s)."""
-    tangled = {name: page.tangle_result.uncached(name)["tangled"] for name in page.TANGLE_OPTIMIZERS}
-    assert tangled == {"sgd": 45, "momentum": 27, "nesterov": 28, "adam": 44}
-    assert "gradient descent ended tangled in 45 and Adam in 44, but momentum only in 27 and Nesterov in 28" \
-        in NARRATION
-    assert page.TANGLE_TRIALS == 50 and "50 random trees of 12 circles" in NARRATION
+def test_every_label_and_choice_comes_from_the_schema():
+    with app.server.test_request_context():
+        tree = list(components(page.layout()))
+    labels = [c.children for c in tree if getattr(c, "className", None) == "ls-control-label"]
+    spans = {c.id["name"]: c.children for c in tree
+             if isinstance(getattr(c, "id", None), dict) and c.id.get("type") == "ls-hyper-label"}
+    assert spans == {"lr": "Learning rate η", "beta": "momentum", "beta2": "β₂ / α / ρ"}   # momentum's own
+    assert [t for t in labels if isinstance(t, str)] == [
+        "Mode", "Optimizer", "Racers (2 to 4; yours with your settings)", "Graph", "Circles", "Graph seed",
+        "Steps", "Start"]
+    mode = next(c for c in tree if getattr(c, "id", None) == page.setting_id(page.LESSON, "mode"))
+    assert mode.className == "gl-radio" and mode.inline
+    assert [o["label"] for o in mode.options] == ["one optimizer", "race"]

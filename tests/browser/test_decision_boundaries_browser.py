@@ -27,6 +27,11 @@ def title(dash_duo):
     return dash_duo.find_element(".ls-step.is-current h2").text
 
 
+def field_note(name: str) -> str:
+    """The css selector of the note beside the field of setting `name`."""
+    return f'[id*="ls-field-note"][id*="\\"{name}\\""]'
+
+
 def test_every_step_from_the_plane_to_free_play(dash_duo):
     start(dash_duo, app, PATH)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
@@ -86,6 +91,21 @@ def test_a_bad_link_gives_notices_with_the_limits_and_a_working_page(dash_duo):
     notices = dash_duo.find_element(".ls-notices").text
     assert "Neurons per layer" in notices and "1 to 256" in notices
     assert "Noise" in notices and "Epochs" in notices
+    wait_until(lambda: "1 to 256" in dash_duo.find_element(field_note("width")).text, 10,
+               "the note beside the field of the bad width")
     wait_until(lambda: "no hidden layer" in areas_text(dash_duo), 60, "areas despite the bad link")
     assert heatmap_z(dash_duo)
+    assert_clean(dash_duo)
+
+
+def test_a_bad_value_is_told_beside_its_field_and_replaced(dash_duo):
+    start(dash_duo, app, f"{PATH}?step={N}")
+    wait_until(lambda: "Your network: 2 × 8" in areas_text(dash_duo), 60, "the default network")
+    field = setting_field(dash_duo, "width")
+    retype(field, "0")
+    wait_until(lambda: "not allowed" in dash_duo.find_element(field_note("width")).text, 60,
+               "the note beside the field")
+    wait_until(lambda: field.get_attribute("value") == "8", 10, "the field to show the value used")
+    assert "width=" not in dash_duo.driver.current_url
+    assert "Your network: 2 × 8" in areas_text(dash_duo)
     assert_clean(dash_duo)

@@ -124,3 +124,20 @@ def test_a_bad_link_and_a_diverging_run_explain_themselves(dash_duo):
     wait_until(lambda: "diverged at step" in dash_duo.find_element(
         '[id*="ls-notices"]').text, timeout=30, message="the divergence notice")
     assert_clean(dash_duo)
+
+
+def test_a_bad_value_is_told_beside_its_field_and_replaced(dash_duo):
+    open_lesson(dash_duo, f"?step={N}")
+    wait_until(lambda: circles(dash_duo) and len(circles(dash_duo)[0]) == 40, timeout=30,
+               message="the default 40 circles")
+    field = setting_field(dash_duo, "n")
+    retype(field, "0")
+    dash_duo.find_element(".gl-run").click()
+    note = '[id*="ls-field-note"][id*="\\"name\\":\\"n\\""]'
+    wait_until(lambda: "not allowed" in dash_duo.find_element(note).text, timeout=30,
+               message="the note beside the field")
+    wait_until(lambda: field.get_attribute("value") == "40", message="the field shows the value used")
+    wait_until(lambda: "is-stale" not in dash_duo.find_element(".gl-run").get_attribute("class"),
+               message="the run shown is that of the fields")
+    assert "n=" not in dash_duo.driver.current_url.split("?")[-1]
+    assert_clean(dash_duo)

@@ -81,4 +81,9 @@ def test_controls_change_the_landscape_and_the_link(dash_duo):
     wait_until(lambda: "Grid points per axis" in dash_duo.find_element(".ls-notices:not(.is-empty)").text,
                timeout=SLOW, message="a notice naming the limit")
     assert "11 to 81" in dash_duo.find_element(".ls-notices:not(.is-empty)").text
+    # the reason stands beside the field, and the field shows the value used
+    note = '[id*="ls-field-note"][id*="\\"resolution\\""]'
+    wait_until(lambda: "11 to 81" in dash_duo.find_element(note).text, message="the note beside the field")
+    wait_until(lambda: resolution.get_attribute("value") == "41", message="the field to show the value used")
+    wait_until(lambda: surface_rows(dash_duo) == 41, timeout=SLOW, message="the 41 × 41 grid used")
     assert_clean(dash_duo)

@@ -1,0 +1,248 @@
+"""The graph-layout lesson's experiments: the scenes it shows, their runs, tangle rates.
+
+A *scene* is one graph laid out by 1 to 4 runs (optimizers) from the same
+start. Positions are in units of the circle radius RADIUS; the energy E and
+the metrics are those of `app.ml.graph_layout`. Every function takes settings
+(names, sizes, rates, seeds) and returns plain values, arrays and dicts;
+bad input raises ValueError naming the limit.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.ml import graph_layout as gl
+from app.ml import optim
+
+RADIUS = 1.0
+
+# -- limits of the playground (one request must finish in a few seconds) --------------
+MAX_CIRCLES = 5_000
+MAX_RUN_STEPS = 2_000
+CIRCLE_STEP_BUDGET = 250_000    # circles x steps x runs of one request (a pile-up costs ~9 us of CPU each)
+POSITION_BUDGET = 200_000       # circle positions sent to the browser: n x frames x runs (~5.3 bytes each)
+MAX_FRAMES = 150
+METRIC_BUDGET_MS = 1_500        # estimated worst-case time for the metrics of the shown frames
+MAX_SEED = 1_000_000
+MAX_RUNS = 4
+MODES = ("single", "race")
+PLAYGROUND_SETTINGS = ("mode", "race", "optimizer", "lr", "beta", "beta2", "family", "n", "seed", "steps", "init")
+
+# The playground's second and third hyperparameter, per optimizer: the name
+# `gl.layout_optimizer` takes for the "beta" and "beta2" settings.
+BETA_NAME = {"momentum": "momentum", "nesterov": "momentum", "kochenderfer_nesterov": "beta",
+             "adam": "beta1", "adamw": "beta1", "hypergradient_adam": "beta1"}
+BETA2_NAME = {"adam": "beta2", "adamw": "beta2", "hypergradient_adam": "beta2", "rmsprop": "alpha",
+              "adadelta": "rho"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimizer run of a scene: the optimizer, its hyperparameters ((name, value), ...), its start."""
+
+    optimizer: str
+    hyper: tuple = ()
+    init: str = "random"
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One graph, `make_graph(family, n, seed)`, laid out by 1 to MAX_RUNS runs for `steps` steps."""
+
+    family: str
+    n: int
+    seed: int
+    steps: int
+    runs: tuple[Run, ...]
+    arrows: float = 0.0       # if > 0: an arrow of -arrows * grad E from every circle
+
+
+def lesson_run(name: str, init: str = "random", **hyper: float) -> Run:
+    """A run of optimizer `name` with the lesson's defaults, overridden by `hyper`."""
+    return Run(name, tuple(sorted({**gl.LESSON_DEFAULTS.get(name, {}), **hyper}.items())), init)
+
+
+# The narrated steps' scenes: the narration's numbers are measured on exactly these.
+TREE = ("tree", 16, 0)
+NARRATED = {
+    "intro": Scene(*TREE, 300, (lesson_run("momentum"),)),
+    "objective": Scene(*TREE, 0, (lesson_run("sgd"),), arrows=0.1),
+    "descent": Scene(*TREE, 300, (lesson_run("sgd"),), arrows=0.1),
+    "momentum": Scene(*TREE, 300, (lesson_run("sgd"), lesson_run("momentum"))),
+    "adaptive": Scene(*TREE, 300, (lesson_run("sgd", lr=0.3), lesson_run("rmsprop", lr=0.3),
+                                   lesson_run("adam", lr=0.3))),
+    "tangle": Scene("tree", 12, 18, 300, tuple(lesson_run(name) for name in ("sgd", "momentum",
+                                                                            "nesterov", "adam"))),
+    "big": Scene("grid", 2_000, 0, 200, (lesson_run("momentum"),)),
+    "smart": Scene("grid", 2_000, 0, 200, (lesson_run("momentum"), lesson_run("momentum", "smart"))),
+    "race": Scene("grid", 300, 0, 300, tuple(lesson_run(name, "smart") for name in
+                                             ("sgd", "momentum", "adam", "lbfgs"))),
+}
+
+# The tangle-rate experiment (the seed's "momentum methods get stuck less easily"), measured.
+TANGLE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+TANGLE_N, TANGLE_TRIALS, TANGLE_STEPS = 12, 50, 300
+
+
+def _whole(name: str, value, low: int, high: int) -> int:
+    """`value` if it is a whole number in [low, high]; else a ValueError naming the limits."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
+    return int(value)
+
+
+def _one_of(name: str, value, allowed) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {str(value)[:40]!r}")
+    return value
+
+
+# -- hyperparameters ------------------------------------------------------------------
+
+
+def default_hyper(name: str) -> dict[str, float]:
+    """The lesson's float hyperparameters of optimizer `name` (none for L-BFGS)."""
+    if _one_of("optimizer", name, gl.OPTIMIZER_NAMES) == "lbfgs":
+        return {}
+    values = {h.name: h.default for h in optim.OPTIMIZERS[name].hyperparameters if h.kind == "float"}
+    return {**values, **gl.LESSON_DEFAULTS.get(name, {})}
+
+
+def hyper_for(name: str, values: dict | None = None) -> tuple[tuple[str, float], ...]:
+    """Hyperparameters of `name` that differ from `optim`'s own defaults: the lesson's
+    defaults, overridden by the non-blank "lr" / "beta" / "beta2" of `values`."""
+    hyper = dict(gl.LESSON_DEFAULTS.get(name, {}))
+    if values and name != "lbfgs":
+        for setting, key in (("lr", "lr"), ("beta", BETA_NAME.get(name)), ("beta2", BETA2_NAME.get(name))):
+            if key and values.get(setting) not in ("", None):
+                hyper[key] = float(values[setting])
+    return tuple(sorted(hyper.items()))
+
+
+# -- the playground ---------------------------------------------------------------------
+
+
+def playground_scene(values: dict) -> tuple[Scene, list[str]]:
+    """The playground's scene from its settings, and what was changed to run it.
+
+    values: mode ("single" | "race"), race ("sgd,adam", 2 to 4 names), optimizer,
+    lr / beta / beta2 ("" for the optimizer's default; they apply to `optimizer`
+    only), family, n, seed, steps, init. Steps are cut so that circles x steps x
+    runs <= CIRCLE_STEP_BUDGET; a race of fewer than two different optimizers
+    races gradient descent (or Adam) against `optimizer`.
+    """
+    if missing := [key for key in PLAYGROUND_SETTINGS if key not in values]:
+        raise ValueError(f"the playground needs the settings {', '.join(missing)}")
+    mine = _one_of("optimizer", values["optimizer"], gl.OPTIMIZER_NAMES)
+    notes = []
+    if _one_of("mode", values["mode"], MODES) == "race":
+        names = [_one_of("racer", name, gl.OPTIMIZER_NAMES) for name in dict.fromkeys(str(values["race"]).split(","))]
+        if len(names) < 2:
+            notes.append("A race needs two different optimizers; racing gradient descent against yours.")
+            names = list(dict.fromkeys([mine, "sgd" if mine != "sgd" else "adam"]))
+    else:
+        names = [mine]
+    _whole("racers", len(names), 1, MAX_RUNS)
+    init = _one_of("init", values["init"], gl.INITS)
+    runs = tuple(Run(name, hyper_for(name, values if name == mine else None), init) for name in names)
+    n = _whole("n (circles)", values["n"], 1, MAX_CIRCLES)
+    steps = _whole("steps", values["steps"], 1, MAX_RUN_STEPS)
+    allowed = max(1, CIRCLE_STEP_BUDGET // (n * len(runs)))
+    if steps > allowed:
+        notes.append(f"{n:,} circles × {steps:,} steps × {len(runs)} run{'s' if len(runs) > 1 else ''} is over "
+                     f"the limit of {CIRCLE_STEP_BUDGET:,} circle-steps per run request; running {allowed:,} steps.")
+        steps = allowed
+    family = _one_of("family", values["family"], gl.FAMILIES)
+    return Scene(family, n, _whole("seed", values["seed"], 0, MAX_SEED), steps, runs), notes
+
+
+# -- frames and runs --------------------------------------------------------------------
+
+
+def frame_count(n: int, steps: int, runs: int) -> int:
+    """Frames sent for a scene: at most MAX_FRAMES, and n * frames * runs <= POSITION_BUDGET."""
+    n, runs = _whole("n", n, 1, gl.MAX_NODES), _whole("runs", runs, 1, MAX_RUNS)
+    return max(1, min(MAX_FRAMES, _whole("steps", steps, 0, gl.MAX_STEPS) + 1, POSITION_BUDGET // (n * runs)))
+
+
+def wanted_steps(steps: int, frames: int) -> np.ndarray:
+    """(frames,) int: evenly spread steps from 0 to `steps`, both included."""
+    steps, frames = _whole("steps", steps, 0, gl.MAX_STEPS), _whole("frames", frames, 1, MAX_FRAMES)
+    return np.unique(np.linspace(0, steps, frames).round().astype(np.int64))
+
+
+def metric_count(n: int, m: int, runs: int, frames: int) -> int:
+    """How many frames of each run get `layout_metrics`, within METRIC_BUDGET_MS.
+
+    Estimated cost of one call in ms: ~0.03 per circle plus the crossing
+    test, ~1.5e-4 per pair of links up to its budget of 1e6 pairs.
+    """
+    runs, frames = _whole("runs", runs, 1, MAX_RUNS), _whole("frames", frames, 1, MAX_FRAMES)
+    m = _whole("m (links)", m, 0, gl.MAX_EDGES)
+    cost = 0.5 + 0.03 * _whole("n", n, 1, gl.MAX_NODES) + 1.5e-4 * min(m * (m - 1) / 2, gl.CROSSING_PAIR_BUDGET)
+    return int(min(frames, max(2, METRIC_BUDGET_MS // (runs * cost))))
+
+
+def scene_frames(scene: Scene) -> tuple[int, int]:
+    """(frames, metric_frames) of a scene: frames shown per run, and how many of them get metrics."""
+    frames = frame_count(scene.n, scene.steps, len(scene.runs))
+    links = len(gl.make_graph(scene.family, scene.n, scene.seed))
+    return frames, metric_count(scene.n, links, len(scene.runs), frames)
+
+
+def layout_run(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
+               frames: int, metric_frames: int, arrows: float = 0.0) -> dict:
+    """One run on `make_graph(family, n, seed)` from the start of `seed`, at `frames` shown frames.
+
+    Returns edges (m, 2) int, positions (F, n, 2) float32 at steps
+    frame_steps (F,) (clamped to the last step run), loss (S + 1,) E at every
+    step run, metrics at `metric_frames` of the F frames (frame indices in
+    "metric_index": overlaps, edge_ratio, crossings, exact), the final
+    metrics, diverged_at, the run's message, and arrows: None, or (F, n, 2)
+    -arrows * grad E at each shown frame (the downhill direction, scaled).
+    """
+    frames = _whole("frames", frames, 1, MAX_FRAMES)
+    metric_frames = _whole("metric_frames", metric_frames, 1, frames)
+    if isinstance(arrows, bool) or not isinstance(arrows, numbers.Real) or not 0 <= arrows <= 1e3:
+        raise ValueError(f"arrows must be a scale from 0 to 1000, got {arrows!r}")
+    edges = gl.make_graph(family, n, seed)
+    history = gl.run_layout(edges, n, gl.layout_optimizer(optimizer, **dict(hyper)), steps, init, seed,
+                            radius=RADIUS)
+    last = int(history.frame_steps[-1])
+    wanted = np.minimum(wanted_steps(steps, frames), last)
+    index = np.minimum(np.searchsorted(history.frame_steps, wanted), len(history.frame_steps) - 1)
+    positions = history.positions[index].astype(np.float32)
+    picks = np.unique(np.linspace(0, len(index) - 1, min(metric_frames, len(index))).round().astype(int))
+    metrics = [gl.layout_metrics(history.positions[index[k]], edges, RADIUS) for k in picks]
+    return {
+        "edges": edges,
+        "positions": positions,
+        "frame_steps": history.frame_steps[index],
+        "loss": history.loss,
+        "metric_index": picks,
+        "overlaps": [m["overlapping_pairs"] for m in metrics],
+        "edge_ratio": [m["mean_edge_ratio"] for m in metrics],
+        "crossings": [m["crossings"] for m in metrics],
+        "exact": [m["crossings_exact"] for m in metrics],
+        "final": history.metrics,
+        "diverged_at": history.diverged_at,
+        "message": history.message,
+        "arrows": _downhill(positions.astype(float), edges, arrows) if arrows else None,
+    }
+
+
+def _downhill(positions: np.ndarray, edges: np.ndarray, scale: float) -> np.ndarray:
+    """(F, n, 2): -scale * grad E at each layout of positions (F, n, 2)."""
+    return np.stack([-scale * gl.layout_loss_and_grad(X, edges, RADIUS)[1] for X in positions])
+
+
+def tangle_result(optimizer: str) -> dict:
+    """`tangle_rate` of one optimizer over the lesson's TANGLE_TRIALS random trees of TANGLE_N circles."""
+    return gl.tangle_rate(_one_of("optimizer", optimizer, gl.OPTIMIZER_NAMES), n=TANGLE_N, trials=TANGLE_TRIALS,
+                          seed=0, family="tree", steps=TANGLE_STEPS)
+
+
+__all__ = ["NARRATED", "Run", "Scene", "layout_run", "playground_scene", "scene_frames", "tangle_result"]

@@ -1,0 +1,342 @@
+"""The loss-landscape lesson's experiments: problems, training paths and slices of their loss.
+
+Pure functions over app.ml.landscape (directions, projection, batched grids,
+convexity, export): scalar settings in, plain dicts of arrays out. The spiral
+networks are the decision-boundary lesson's runs, so both lessons show the
+same networks. Every function raises ValueError, naming the limit, for a
+setting it cannot use.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from app.lessons.decision_boundaries import width_depth_run
+from app.ml import datasets, decision_runs, optim, train
+from app.ml import landscape as ls
+from app.ml.linear import LogisticRegression
+from app.ml.mlp import MLP
+from app.ml.svm import LinearSVM
+
+PATH_POINTS = 401        # points of a path that are sliced and drawn (longer paths are thinned evenly)
+RESOLUTION = 51          # grid points per axis of the narrated steps
+MIN_RESOLUTION = 11      # grid points per axis in free play, at least
+MAX_RESOLUTION = 81      # ... and at most (81 x 81 = 6,561 losses)
+MAX_STEPS = 500          # training steps of a run
+MIN_EXTENT = 0.1         # the grid's extent: at least this many times the path's span
+MAX_EXTENT = 10.0        # ... and at most
+TRACED_PARAMETERS = 64   # every parameter's trace is kept for models this small
+
+#: The spiral networks: key -> (hidden layers, neurons per layer).
+NETS = {"1x5": (1, 5), "1x20": (1, 20), "5x5": (5, 5), "5x20": (5, 20), "10x5": (10, 5)}
+MODELS = ("logistic", "svm", *(f"mlp-{key}" for key in NETS))
+DATA = ("iris", "breast-cancer", *datasets.DATASETS_2D)
+DIRECTIONS = ("pca", "random", "top")
+#: The runs of steps 2 to 4: (model, data, optimizer, learning rate, steps, seed).
+CASE_RUNS = {"svm": ("svm", "breast-cancer", "sgd", 0.01, 300, 0),
+             "logistic": ("logistic", "iris", "sgd", 0.1, 300, 0)}
+#: Step 6: three optimizers (name, learning rate) from one start on one plane of fixed directions.
+RACE = (("sgd", 0.1), ("momentum", 0.1), ("adam", 0.05))
+RACE_PROBLEM = ("logistic", "iris", 200, 0)     # model, data, steps, seed
+RACE_DIRECTION_SEED = 0
+
+
+# -- problems and models ------------------------------------------------------------------
+
+
+def load_problem(data_key: str) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
+    """X (n, d) standardized or 2-D, y (n,) int, feature names, class names.
+
+    The 2-D sets are the training points of the decision-boundary lesson's
+    runs (its default RunSpec: 600 points, noise 0.2, data seed 0, half for training).
+    """
+    if data_key == "iris":
+        table = datasets.load_iris()
+    elif data_key == "breast-cancer":
+        table = datasets.load_breast_cancer()
+    elif data_key in datasets.DATASETS_2D:
+        _, _, data = decision_runs.build(decision_runs.RunSpec(dataset=data_key))
+        classes = tuple(f"class {c}" for c in range(data.classes))
+        return data.X_train, data.y_train, ("x₁", "x₂"), classes
+    else:
+        raise ValueError(f"unknown data set {str(data_key)[:40]!r}; choose one of {', '.join(DATA)}")
+    X, _, _ = datasets.standardize(table.X)
+    return X, table.y, table.feature_names, table.class_names
+
+
+def build_model(model_key: str, X: np.ndarray, classes: tuple):
+    """The model `model_key` sized for X (n, d) and len(classes) classes."""
+    d, c = X.shape[1], len(classes)
+    if model_key == "logistic":
+        return LogisticRegression(d, c, init_scale=0.5)
+    if model_key == "svm":
+        if c != 2:
+            raise ValueError(f"the linear SVM separates two classes, and this data has {c}; "
+                             "choose breast cancer, circles, XOR, two Gaussians or the 2-arm spiral")
+        return LinearSVM(d, l2=0.01)
+    if isinstance(model_key, str) and model_key.startswith("mlp-") and model_key[4:] in NETS:
+        layers, width = NETS[model_key[4:]]
+        return MLP((d, *[width] * layers, c))
+    raise ValueError(f"unknown model {str(model_key)[:40]!r}; choose one of {', '.join(MODELS)}")
+
+
+def parameter_names(model, features: tuple, classes: tuple) -> list[str]:
+    """A readable name for every entry of model.flatten(params)."""
+    features = tuple(f.removesuffix("_cm").replace("_", " ") for f in features)
+    if isinstance(model, LogisticRegression):
+        return [f"w[{f}, {c}]" for f in features for c in classes] + [f"b[{c}]" for c in classes]
+    if isinstance(model, LinearSVM):
+        return [f"w[{f}]" for f in features] + ["b"]
+    names = []
+    for name, shape in model.shapes().items():
+        if len(shape) == 2:
+            names += [f"{name}[{i},{j}]" for i in range(shape[0]) for j in range(shape[1])]
+        else:
+            names += [f"{name}[{j}]" for j in range(shape[0])]
+    return names
+
+
+def thin(count: int, limit: int) -> np.ndarray:
+    """At most `limit` evenly spread indices into 0..count-1, first and last included."""
+    return np.unique(np.linspace(0, count - 1, min(count, limit)).round().astype(int))
+
+
+def _check_number(name: str, value, low: float, high: float) -> float:
+    """`value` as a float in [low, high]; ValueError naming the limits otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {str(value)[:40]}")
+    return float(value)
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    """`value` as an int in [low, high]; ValueError naming the limits otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {str(value)[:40]}")
+    return int(value)
+
+
+# -- one run and a slice through it -------------------------------------------------------
+
+
+def training_path(model_key: str, data_key: str, optimizer: str, lr: float, steps: int, seed: int) -> dict:
+    """One full-batch run of at most MAX_STEPS steps.
+
+    Returns path (T+1, p) flat parameters, loss (T+1,) the mean loss at each,
+    message (why training stopped early, or "").
+    """
+    _check_int("steps", steps, 1, MAX_STEPS)
+    X, y, _, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    history = train.run(model, optim.make(optimizer, lr=lr), (X, y), steps, seed)
+    path = ls.flatten_path(model, history.params)
+    final = ls.losses_at(model, X, y, path[-1:])
+    return {"path": path, "loss": np.append(history.loss, final), "message": history.message}
+
+
+def landscape_slice(run: dict, model_key: str, data_key: str, directions: str, resolution: int,
+                    extent: float, seed: int) -> dict:
+    """A run's path (see training_path; at most PATH_POINTS of its points, evenly
+    spread) and the loss on a plane through its last point.
+
+    directions: "pca", the path's principal plane; "random", filter-normalized
+    directions drawn with `seed`; "top", the axes of the two parameters that
+    moved most. resolution: MIN_RESOLUTION..MAX_RESOLUTION grid points per
+    axis; extent: MIN_EXTENT..MAX_EXTENT, the grid's size as a multiple of
+    the span that covers the path and the origin with a margin.
+
+    Returns alphas (na,), betas (nb,) as shown (for "top" the parameters' own
+    values), loss (nb, na), steps (k,) the step of each kept path point,
+    coords (k, 2), path_loss (k,) the model's loss there, plane_loss (k,) the
+    surface's height under it, ratio (2,) explained variance or None, top
+    (i, j) or None, convexity (share of non-convex grid points, None if the
+    grid has non-finite losses), traces (k, p) or None, names (p,), n_params,
+    steps_done, message (why training stopped early, or "").
+    """
+    if directions not in DIRECTIONS:
+        raise ValueError(f"unknown directions {str(directions)[:40]!r}; choose one of {', '.join(DIRECTIONS)}")
+    resolution = _check_int("resolution", resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+    extent = _check_number("extent", extent, MIN_EXTENT, MAX_EXTENT)
+    path, message = run["path"], run["message"]
+    if len(path) < 2:
+        raise ValueError(f"{message or 'the run stopped at once'}, so there is no path to slice; "
+                         "try a smaller learning rate")
+    X, y, features, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    keep = thin(len(path), PATH_POINTS)
+    try:
+        plane = _slice(model, X, y, path[keep], directions, resolution, extent, seed)
+    except ValueError as error:
+        if message:
+            raise ValueError(f"training {message}, and the parameters before that are too far out to "
+                             f"draw ({error}); try a smaller learning rate") from None
+        raise
+    return {**plane, "steps": keep, "path_loss": run["loss"][keep],
+            "traces": path[keep] if path.shape[1] <= TRACED_PARAMETERS else None,
+            "names": parameter_names(model, features, classes), "n_params": int(path.shape[1]),
+            "steps_done": int(keep[-1]), "message": message}
+
+
+def _slice(model, X, y, path: np.ndarray, directions: str, resolution: int, extent: float, seed: int) -> dict:
+    """landscape_slice's plane and grid for a (thinned) path (k, p)."""
+    ratio, top, offset = None, None, np.zeros(2)
+    if directions == "pca":
+        d1, d2, ratio, center = ls.pca_directions(path)
+    elif directions == "random":
+        center = path[-1]
+        d1, d2 = ls.filter_normalized_directions(model, model.unflatten(center), seed=seed)
+    else:
+        d1, d2, top = ls.top_moving_directions(path)
+        center = path[-1]
+        offset = center[list(top)]
+    coords = ls.project(path, center, d1, d2)
+    alphas, betas = ls.axes_around(coords, resolution, 0.25, 1.0 if directions == "random" else None)
+    alphas, betas = alphas * extent, betas * extent
+    Z = ls.grid_losses(model, X, y, center, d1, d2, alphas, betas)
+    return {
+        "alphas": alphas + offset[0], "betas": betas + offset[1], "loss": Z, "coords": coords + offset,
+        "plane_loss": ls.losses_at(model, X, y, ls.reconstruct(coords, center, d1, d2)),
+        "ratio": ratio, "top": top, "convexity": ls.convexity_measure(Z) if np.all(np.isfinite(Z)) else None,
+    }
+
+
+# -- the narrated steps' experiments ------------------------------------------------------
+
+
+def feature_landscape(steps: int = 150, lr: float = 0.5, seed: int = 2, resolution: int = RESOLUTION) -> dict:
+    """Step 1: Iris versicolor vs virginica, four measurements reduced to two
+    PCA features, and logistic regression on them: p = σ(w₁x₁ + w₂x₂ + b).
+
+    The two-class softmax of LogisticRegression depends on its weights only
+    through w = W[:, 1] - W[:, 0] and b = b[1] - b[0], so the loss over the
+    plane (w₁, w₂) is a slice of the model's parameter space through the
+    final bias. Returns F (100, 2), y (100,), ratio (2,) of the data's
+    variance, alphas, betas, loss (the surface over w), w (k, 2), b (k,),
+    steps (k,), path_loss (k,), plane_loss (k,), message.
+    """
+    _check_int("steps", steps, 1, MAX_STEPS)
+    iris = datasets.load_iris()
+    keep = iris.y > 0
+    X, _, _ = datasets.standardize(iris.X[keep])
+    y = iris.y[keep] - 1
+    mean = X.mean(axis=0)
+    d1, d2, ratio, _ = ls.pca_directions(X, center=mean)
+    F = ls.project(X, mean, d1, d2)
+    # The sign of a principal component is arbitrary: make virginica the high end of both.
+    F *= np.where(F[y == 1].mean(axis=0) >= F[y == 0].mean(axis=0), 1.0, -1.0)
+    model = LogisticRegression(2, 2, init_scale=1.5)
+    history = train.run(model, optim.sgd(lr=lr), (F, y), steps, seed)
+    W, b = history.params["W"], history.params["b"]
+    w = W[:, :, 1] - W[:, :, 0]                  # (T+1, 2)
+    bias = b[:, 1] - b[:, 0]                     # (T+1,)
+    # The plane W = [[0, α], [0, β]], b = [0, b_T]: its point (α, β) is the model with w = (α, β).
+    center = model.flatten({"W": np.zeros((2, 2)), "b": np.array([0.0, bias[-1]])})
+    e1 = model.flatten({"W": np.array([[0.0, 1.0], [0.0, 0.0]]), "b": np.zeros(2)})
+    e2 = model.flatten({"W": np.array([[0.0, 0.0], [0.0, 1.0]]), "b": np.zeros(2)})
+    alphas, betas = ls.axes_around(w, resolution, 0.2)
+    Z = ls.grid_losses(model, F, y, center, e1, e2, alphas, betas)
+    shown = thin(len(w), PATH_POINTS)
+    path = ls.flatten_path(model, history.params)
+    path_loss = ls.losses_at(model, F, y, path[shown])
+    plane_loss = ls.losses_at(model, F, y, ls.reconstruct(w[shown], center, e1, e2))
+    return {"F": F, "y": y, "ratio": ratio, "alphas": alphas, "betas": betas, "loss": Z,
+            "w": w[shown], "b": bias[shown], "steps": shown, "path_loss": path_loss, "plane_loss": plane_loss,
+            "message": history.message}
+
+
+def spiral_net(layers: int, width: int, seed: int = 0, resolution: int = RESOLUTION) -> dict:
+    """Step 5: the decision-boundary lesson's spiral run of a layers × width
+    network (with the parameter path kept) and its PCA landscape.
+
+    Returns the run's frame_epochs (F,), xs, grid_class and grid_confidence
+    (F, R, R), X_train, y_train, the landscape's alphas, betas, loss,
+    coords (F, 2), path_loss, plane_loss, ratio (2,), convexity, final_loss,
+    accuracy (final), n_params, message.
+    """
+    run = width_depth_run(layers, width, seed, keep_path=True)
+    model, _, data = decision_runs.build(decision_runs.width_depth_spec(layers, width, seed, keep_path=True))
+    land = ls.pca_landscape(model, data.X_train, data.y_train, run["path"], resolution)
+    return {
+        "frame_epochs": run["frame_epochs"], "xs": run["xs"], "grid_class": run["grid_class"],
+        "grid_confidence": run["grid_confidence"], "X_train": data.X_train, "y_train": data.y_train,
+        "alphas": land.alphas, "betas": land.betas, "loss": land.loss, "coords": land.path,
+        "path_loss": land.path_loss, "plane_loss": land.path_plane_loss, "ratio": land.explained_variance_ratio,
+        "convexity": ls.convexity_measure(land.loss), "final_loss": float(run["loss"][-1]),
+        "accuracy": float(run["accuracy"][-1]), "n_params": int(model.n_params), "message": run["message"],
+    }
+
+
+def variance_on_plane(path: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> float:
+    """Share of a path's variance (T+1, p) that lies along orthonormal d1, d2 (p,)."""
+    coords = ls.project(path, path.mean(axis=0), d1, d2)
+    total = float(path.var(axis=0).sum())
+    return float(coords.var(axis=0).sum()) / total if total > 0 else 0.0
+
+
+def optimizer_race(resolution: int = RESOLUTION) -> dict:
+    """Step 6: RACE's optimizers from one start on RACE_PROBLEM, and one plane
+    of fixed filter-normalized directions through the start.
+
+    Returns alphas, betas, loss; runs: per optimizer its name, lr, steps (k,),
+    coords (k, 2), path_loss (k,), plane_loss (k,), seen (the share of its
+    travel θ_T - θ_0 that lies in the plane); overlap[i][j]: share of run j's
+    variance on run i's own PCA plane; n_params.
+    """
+    model_key, data_key, steps, seed = RACE_PROBLEM
+    X, y, _, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    start = model.init(seed)
+    paths = [ls.flatten_path(model, train.run(model, optim.make(name, lr=lr), (X, y), steps, seed,
+                                              params=start).params)
+             for name, lr in RACE]
+    center = paths[0][0]
+    d1, d2 = ls.filter_normalized_directions(model, start, seed=RACE_DIRECTION_SEED)
+    coords = [ls.project(p, center, d1, d2) for p in paths]
+    alphas, betas = ls.axes_around(np.concatenate(coords), resolution, 0.25)
+    Z = ls.grid_losses(model, X, y, center, d1, d2, alphas, betas)
+    planes = [ls.pca_directions(p)[:2] for p in paths]
+    runs = []
+    for (name, lr), path, c in zip(RACE, paths, coords):
+        keep = thin(len(path), PATH_POINTS)
+        travel = path[-1] - path[0]
+        in_plane = ls.reconstruct(c[-1], center, d1, d2) - center
+        runs.append({
+            "name": name, "lr": lr, "steps": keep, "coords": c[keep],
+            "path_loss": ls.losses_at(model, X, y, path[keep]),
+            "plane_loss": ls.losses_at(model, X, y, ls.reconstruct(c[keep], center, d1, d2)),
+            "seen": float(np.linalg.norm(in_plane) / max(np.linalg.norm(travel), 1e-300)),
+        })
+    overlap = [[variance_on_plane(p, *plane) for p in paths] for plane in planes]
+    return {"alphas": alphas, "betas": betas, "loss": Z, "runs": runs, "overlap": overlap,
+            "n_params": int(paths[0].shape[1])}
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+def export_text(data: dict, kind: str) -> str:
+    """A landscape as CSV or JSON (kind).
+
+    data: alphas (na,), betas (nb,), loss (nb, na), paths [(name, coords (k, 2),
+    loss (k,))], at least one, and meta (a dict, JSON only). One path: ls.to_csv;
+    several: the first path's rows, then every path's rows named path-<name>.
+    """
+    if kind not in ("csv", "json"):
+        raise ValueError(f"an export is csv or json, not {str(kind)[:20]!r}")
+    if not data["paths"]:
+        raise ValueError("an export needs at least one path")
+    first_name, first, first_loss = data["paths"][0]
+    if kind == "json":
+        others = {name: {"alpha": c[:, 0].tolist(), "beta": c[:, 1].tolist(), "loss": loss.tolist()}
+                  for name, c, loss in data["paths"][1:]}
+        meta = dict(data["meta"], path=first_name, **({"other_paths": others} if others else {}))
+        return ls.to_json(data["alphas"], data["betas"], data["loss"], first, first_loss, meta=meta)
+    if len(data["paths"]) == 1:
+        return ls.to_csv(data["alphas"], data["betas"], data["loss"], first, first_loss)
+    text = ls.to_csv(data["alphas"], data["betas"], data["loss"])
+    for name, coords, loss in data["paths"]:
+        rows = ls.to_csv(data["alphas"], data["betas"], data["loss"], coords, loss).splitlines()
+        text += "".join(f"path-{name}{row[4:]}\n" for row in rows if row.startswith("path,"))
+    return text
