@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from components.ids import dom_id, player_id
+from components.run_files import figure_tools
 
 #: Speed choices: label -> milliseconds per frame.
 SPEEDS = {"0.5×": 240, "1×": 120, "2×": 60, "4×": 30}
@@ -93,6 +94,7 @@ def animated_graph(player: str, name: str, *, height: int = 420, config: dict | 
                 style={"height": f"{height}px"},
                 config={"displaylogo": False, "displayModeBar": False, "responsive": True, **(config or {})},
             ),
+            figure_tools(name),
         ],
         id=player_id("box", player, name=name),
         className=f"ls-figure {className}".strip(),

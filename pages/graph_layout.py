@@ -32,6 +32,7 @@ from app.ml import graph_layout as gl
 from app.ml import optim
 from components import graph_layout_figures as figures
 from components.controls import widget_value
+from components.run_files import figure_tools
 from components.engine import Lesson, View
 from components.ids import lesson_id, player_id, setting_id
 from components.narration import load_steps
@@ -247,11 +248,13 @@ def stage(values: dict, hidden: set) -> list:
         ENGINE.step_player(label="step"),
         dcc.Loading(
             [
-                html.Div(dcc.Graph(
+                html.Div([dcc.Graph(
                     id=lesson_id("layout-graph", LESSON), style={"height": f"{scene_height(1)}px"},
                     config={"displaylogo": False, "scrollZoom": True, "responsive": True,
                             "displayModeBar": "hover", "doubleClick": "reset",
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage", "autoScale2d"]}),
+                    # The layout's positions as CSV: its circles' centres are the trace's points.
+                    figure_tools("layout")],
                     className="ls-figure gl-layout-graph"),
                 dcc.Store(id=lesson_id("scene", LESSON)),
                 html.P(id=lesson_id("caption", LESSON), className="gl-caption"),
@@ -304,7 +307,8 @@ def _tangle_panel() -> html.Div:
             [*[dcc.Store(id=lesson_id("tangle", LESSON, k=k)) for k in range(len(TANGLE_OPTIMIZERS))],
              dcc.Graph(id=lesson_id("tangle-graph", LESSON), style={"height": "340px"},
                        figure=show_tangle_rates(*[None] * len(TANGLE_OPTIMIZERS)),
-                       config={"displaylogo": False, "displayModeBar": False, "responsive": True})],
+                       config={"displaylogo": False, "displayModeBar": False, "responsive": True}),
+             figure_tools("tangle")],
             type="circle", delay_show=300, overlay_style=DIMMED,
         ),
         id=ENGINE.panel_id("tangle"), className="ls-figure ls-hidden",
