@@ -275,8 +275,29 @@ class Lesson:
         else:
             def show_step(step, *rest):
                 return run(None, step, *rest)
+        self._register_code_download(setting_kind)
         show_step.__name__ = f"show_step_{self.id.replace('-', '_')}"
         return pure_callback(*self.output_map().values(), *inputs, **options)(show_step)
+
+    def code(self, step, raw: Mapping) -> str:
+        """The run on screen as a self-contained Python script (`app.lessons.run_scripts`)."""
+        from app.lessons.run_scripts import script_for
+        index, _ = step_index(step, len(self.steps))
+        values, _ = self.schema.check(dict(raw))
+        return script_for(self.id, values, self.steps[index].figure)
+
+    def _register_code_download(self, setting_kind) -> None:
+        @dash.callback(Output(lesson_id("code-download", self.id), "data"),
+                       Input(lesson_id("save-code", self.id), "n_clicks"),
+                       State(lesson_id("step", self.id), "data"),
+                       *[State(setting_id(self.id, n), "value") for n in self.schema.names],
+                       prevent_initial_call=True)
+        def download_code(_clicks, step, *raw):
+            try:
+                text = self.code(step, dict(zip(self.schema.names, raw)))
+            except (KeyError, ValueError):   # no script for this step, or settings it cannot take
+                return dash.no_update
+            return {"content": text, "filename": f"learnscape-{self.id}.py", "type": "text/x-python"}
 
     def _triggered(self, extra_names: list[str]) -> str | None:
         try:

@@ -36,6 +36,10 @@ def run_files(lesson: str) -> html.Div:
         [
             html.Button("⤓ Save this run (JSON)", type="button", className="ls-save-run",
                         **{"data-lesson": lesson}),
+            html.Button("⤓ This run as Python", type="button", id=lesson_id("save-code", lesson),
+                        className="ls-save-run", title="A short numpy script that rebuilds the data, the model "
+                        "and the optimizer and prints the run's final numbers"),
+            dcc.Download(id=lesson_id("code-download", lesson)),
             dcc.Upload("⤒ Open a saved run", id=lesson_id("open-run", lesson), accept=".json,application/json",
                        max_size=MAX_RUN_FILE_BYTES, className="ls-open-run-label"),
             html.P(id=lesson_id("run-message", lesson), className="ls-run-message", role="status",
