@@ -192,9 +192,10 @@ class Lesson:
             except Exception:  # a bug: logged for us, told plainly to the visitor
                 log.exception("lesson %s, step %d (%s)", self.id, ctx.index + 1, ctx.figure)
                 message = "Cannot compute this step: an unexpected error (logged for the site's maintainers)."
-            if message not in notices:
-                notices.append(message + (" Showing the default settings." if not attempt.fallback else ""))
-            if attempt.values == self.schema.defaults():
+            retry = not attempt.fallback and attempt.values != self.schema.defaults()
+            if not any(n.startswith(message) for n in notices):
+                notices.append(message + (" Showing the default settings." if retry else ""))
+            if not retry:
                 break
         return View(figures={name: placeholder(message) for name in self.graphs})
 
