@@ -73,7 +73,10 @@ def main() -> None:
     pages = args.pages or default_pages()
     for size in args.sizes.split(","):
         width, height = SIZES[size]
-        driver = browser(width, height)
+        driver = browser(max(width, 500), height)
+        # Headless Chromium keeps windows at least 500 px wide: phones are emulated.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": size == "phone"})
         try:
             for page in pages:
                 url = args.base + page + (("&" if "?" in page else "?") + "present=1" if size == "present" else "")

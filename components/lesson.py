@@ -16,8 +16,10 @@ from typing import Sequence
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from components.ids import lesson_id, setting_id
+from components.run_files import run_files
 from components.narration_html import inline_components, narration_div
 from components.narration import Step
+from components.quiz import quiz_section
 
 
 def lesson_shell(lesson: str, steps: Sequence[Step], stage, *, step: int = 0,
@@ -83,7 +85,9 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
         html.Div(f"Step {current + 1} of {len(steps)}", id=lesson_id("progress", lesson),
                  className="ls-progress"),
         # Focusable, so that keyboard visitors can scroll a long step.
-        html.Div(sections, className="ls-steps", tabIndex="0", role="region", **{"aria-label": "Narration"}),
+        # The lesson's questions (pages/<lesson>.quiz.md) follow its last step; css shows them with it.
+        html.Div(sections + quiz_section(lesson), className="ls-steps", tabIndex="0", role="region",
+                 **{"aria-label": "Narration"}),
         html.Nav(
             [
                 html.Button("← Previous", id=lesson_id("prev", lesson), className="ls-prev",
@@ -103,6 +107,7 @@ def _narration(lesson: str, steps: Sequence[Step], current: int) -> list:
              html.Span("Copy link to this state", className="ls-copy-label")],
             className="ls-copy",
         ),
+        run_files(lesson),
     ]
 
 

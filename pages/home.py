@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from components.quiz import question_totals, score_badge
 from components.site import lessons
 from components.tour import progress_badge, tour_actions
 
@@ -32,6 +33,7 @@ def layout(**_query) -> html.Div:
             ),
             html.H2("Lessons", className="home-map-title"),
             html.Div(cards, className="lesson-map"),
+            question_totals([lesson_of(page) for page in lessons()]),
         ],
         className="home",
     )
@@ -50,6 +52,7 @@ def _card(number: int, page: dict) -> dcc.Link:
                     html.Span(f"{page.get('steps', '')} steps" if page.get("steps") else "",
                               className="lesson-card-meta"),
                     progress_badge(page["relative_path"]),
+                    score_badge(lesson_of(page)),
                 ],
                 className="lesson-card-text",
             ),
@@ -58,3 +61,8 @@ def _card(number: int, page: dict) -> dcc.Link:
         className="lesson-card",
         id={"type": "lesson-card", "path": page["path"]},
     )
+
+
+def lesson_of(page: dict) -> str:
+    """A lesson page's lesson id: its path without the slash ("/rnn" -> "rnn")."""
+    return page["path"].strip("/")

@@ -7,7 +7,8 @@ from components.narration import load_steps
 from components.spoken_math import spoken
 from pathlib import Path
 
-LESSONS = sorted(Path(__file__).resolve().parent.parent.joinpath("pages").glob("*.md"))
+LESSONS = sorted(p for p in Path(__file__).resolve().parent.parent.joinpath("pages").glob("*.md")
+                 if not p.name.endswith(".quiz.md"))
 
 
 @pytest.mark.parametrize("tex, words", [

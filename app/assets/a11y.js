@@ -6,6 +6,7 @@
  * - Checklists and radio items: a listbox of options that each hold a native
  *   checkbox nests interactive controls; the native inputs say it all.
  * - Slider thumbs get the name of their control (e.g. the player's frame).
+ * - An upload's file input is named by the upload's text.
  * Nothing here changes what Dash does with values or callbacks.
  */
 (function () {
@@ -45,11 +46,19 @@
     thumb.setAttribute("aria-label", player ? "Frame of the run" : label ? label.textContent : "Value");
   }
 
+  /* An upload's hidden file input is named by the upload's own text. */
+  function mendUpload(input) {
+    if (input.getAttribute("aria-label")) return;
+    const box = input.parentElement;
+    input.setAttribute("aria-label", ((box && box.textContent) || "Choose a file").trim());
+  }
+
   function mend(root) {
     if (!root.querySelectorAll) return;
     root.querySelectorAll(".dash-dropdown-wrapper").forEach(mendDropdown);
     root.querySelectorAll('.dash-options-list[role="listbox"]').forEach(mendOptions);
     root.querySelectorAll('.dash-slider-thumb[role="slider"]').forEach(mendSlider);
+    root.querySelectorAll('input[type="file"]').forEach(mendUpload);
   }
 
   let pending = false;

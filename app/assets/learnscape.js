@@ -202,7 +202,8 @@
       };
       const lessons = Object.assign({}, (store && store.lessons) || {});
       lessons[path] = record;
-      return { lessons: lessons, last: { path: path, step: step } };
+      // Keys the tour does not own (e.g. the quiz's answers) stay as they are.
+      return Object.assign({}, store, { lessons: lessons, last: { path: path, step: step } });
     },
 
     /* The home page: progress per lesson card, and where "resume" goes. */
@@ -281,6 +282,9 @@
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
     if (typing(event.target)) return;
+    // Space and Enter on a button, link or summary press it; they do not move the lesson.
+    if ((event.key === " " || event.key === "Enter") && event.target.closest &&
+        event.target.closest("button, a, summary, [role=button]")) return;
     const action = KEYS[event.key];
     if (!action || !document.querySelector(".ls-lesson")) return;
     event.preventDefault();
@@ -316,6 +320,38 @@
     requestAnimationFrame(() => { typesetPending = false; typeset(document.body); });
   }).observe(document.documentElement, { childList: true, subtree: true });
   typeset(document.body);   // the first server answer's narration (components/first_paint.py)
+
+  /* A step that takes more than a second says what is being computed, with a bar
+   * (background lessons show their own measured progress in the site's job bar). */
+  const WORKING_AFTER_MS = 800;
+  let busySince = null;
+  function working() {
+    let el = document.getElementById("ls-working");
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "ls-working";
+      el.className = "site-job";
+      el.setAttribute("role", "status");
+      el.innerHTML = '<span class="ls-working-text"></span><progress max="1"></progress>';
+      document.body.appendChild(el);
+    }
+    return el;
+  }
+  setInterval(() => {
+    const lesson = document.querySelector(".ls-lesson");
+    const busy = lesson && lesson.querySelector('[data-dash-is-loading="true"]') &&
+      !document.querySelector(".site-job.is-running:not(#ls-working)");
+    const now = Date.now();
+    busySince = busy ? busySince || now : null;
+    const show = busy && now - busySince > WORKING_AFTER_MS;
+    const el = document.getElementById("ls-working") || (show ? working() : null);
+    if (!el) return;
+    if (show && !el.classList.contains("is-running")) {
+      const title = (lesson.querySelector(".ls-step.is-current h2") || {}).textContent || "this step";
+      el.querySelector(".ls-working-text").textContent = `Computing “${title.trim()}”…`;
+    }
+    el.classList.toggle("is-running", Boolean(show));
+  }, 200);
 
   /* Phones: swipe the narration left for the next step, right for the previous one. */
   let touch = null;

@@ -5,7 +5,7 @@ the home page before the page under test: seconds per test spent before it
 does anything. Here `dash_duo` is shared by the tests of a module, and between
 two tests the browser leaves the page (so no timer or request of the last test
 runs on into the next), forgets everything the site stored (local and session
-storage, cookies: a fresh visitor again), and its console is emptied (so each
+storage, cookies: a fresh visitor again), an emulated screen size is dropped, and its console is emptied (so each
 test sees only its own errors). Only the browser's HTTP cache stays: the site's
 scripts are not what these tests are about (tests/production weighs a first
 visit with an empty cache).
@@ -55,6 +55,7 @@ def forget(duo) -> None:
         except WebDriverException:
             pass
     driver.get("about:blank")
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})   # a phone test's screen size
     if duo.server.started:
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": duo.server.url, "storageTypes": "all"})
     driver.get_log("browser")  # read and so emptied

@@ -20,6 +20,13 @@ return Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden) .js-plot
 """
 
 
+def emulate(dash_duo, width: int, height: int, mobile: bool = True) -> None:
+    """The browser as a screen of `width` × `height` CSS px (a window cannot be narrower than
+    about 500 px in headless Chromium, so phones are emulated)."""
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
 def step_titles(dash_duo) -> list[str]:
     return dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('.ls-lesson .ls-step h2')).map(h => h.textContent.trim());")

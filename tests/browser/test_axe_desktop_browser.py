@@ -6,7 +6,7 @@ import pytest
 
 from app.main import app
 from tests.browser.helpers import assert_clean, start
-from tests.browser.steps import LESSONS, axe_violations, walk
+from tests.browser.steps import LESSONS, axe_violations, emulate, walk
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ return Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden)'))
 
 @pytest.mark.parametrize("path", LESSONS)
 def test_every_step_passes_axe_and_describes_its_figures(dash_duo, path):
-    dash_duo.driver.set_window_size(1400, 900)
+    emulate(dash_duo, 1400, 900, mobile=False)
     start(dash_duo, app, path)
     found = {}
 

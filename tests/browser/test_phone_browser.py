@@ -6,14 +6,14 @@ import pytest
 
 from app.main import app
 from tests.browser.helpers import assert_clean, start
-from tests.browser.steps import LESSONS, axe_violations, layout_problems, walk
+from tests.browser.steps import LESSONS, axe_violations, emulate, layout_problems, walk
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("path", LESSONS)
 def test_every_step_fits_a_phone_and_passes_axe(dash_duo, path):
-    dash_duo.driver.set_window_size(360, 740)
+    emulate(dash_duo, 360, 740)
     start(dash_duo, app, path)
     found = {}
 
@@ -28,7 +28,7 @@ def test_every_step_fits_a_phone_and_passes_axe(dash_duo, path):
 
 
 def test_the_lesson_menu_reaches_every_lesson_in_two_taps(dash_duo):
-    dash_duo.driver.set_window_size(390, 844)
+    emulate(dash_duo, 390, 844)
     start(dash_duo, app, "/perceptron")
     for path in LESSONS[::-1]:
         dash_duo.find_element(".site-menu-button").click()
