@@ -31,9 +31,10 @@ def figure_tools(name: str) -> html.Div:
 
 
 def run_files(lesson: str) -> html.Div:
-    """Save this run as JSON, and open a saved one."""
-    return html.Div(
+    """Save this run as JSON or Python, and open a saved one (folded away until asked for)."""
+    return html.Details(
         [
+            html.Summary("Take this run home, or open a saved one", className="ls-run-files-summary"),
             html.Button("⤓ Save this run (JSON)", type="button", className="ls-save-run",
                         **{"data-lesson": lesson}),
             html.Button("⤓ This run as Python", type="button", id=lesson_id("save-code", lesson),

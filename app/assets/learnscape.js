@@ -54,7 +54,12 @@
     const font = (f, size) => Object.assign({}, f, { size: Math.max((f && f.size) || 0, size) });
     const out = Object.assign({}, layout, { font: font(layout.font, EXHIBIT.text) });
     const title = typeof layout.title === "string" ? { text: layout.title } : layout.title;
-    if (title) out.title = Object.assign({}, title, { font: font(title.font, EXHIBIT.title) });
+    if (title && title.text) {
+      out.title = Object.assign({}, title, { font: font(title.font, EXHIBIT.title) });
+      // room for the larger title above a legend that sits on top of the plot
+      const margin = layout.margin || {};
+      out.margin = Object.assign({}, margin, { t: Math.max(margin.t || 0, 80) + 24 });
+    }
     out.legend = Object.assign({}, layout.legend, { font: font(layout.legend && layout.legend.font, EXHIBIT.text) });
     const scale = (axis) => {
       const t = typeof axis.title === "string" ? { text: axis.title } : axis.title;

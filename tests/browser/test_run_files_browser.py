@@ -47,6 +47,7 @@ def test_a_saved_run_opens_again_at_the_same_step_settings_and_numbers(dash_duo)
     start(dash_duo, app, FREE)
     saved_curves = wait_until(lambda: curve_data(dash_duo), 30, "the curves")
     before = {p.name for p in downloads(dash_duo).iterdir()}
+    dash_duo.find_element(".ls-run-files-summary").click()
     dash_duo.find_element(".ls-save-run").click()
     run_file = newest(dash_duo, ".json", before)
     run = json.loads(run_file.read_text())
@@ -55,6 +56,7 @@ def test_a_saved_run_opens_again_at_the_same_step_settings_and_numbers(dash_duo)
 
     start(dash_duo, app, "/perceptron")
     dash_duo.wait_for_text_to_equal(".ls-progress", "Step 1 of 9")
+    dash_duo.find_element(".ls-run-files-summary").click()
     dash_duo.find_element('.ls-open-run-label input[type="file"]').send_keys(str(run_file))
     dash_duo.wait_for_text_to_equal(".ls-progress", "Step 9 of 9")
     wait_until(lambda: "lr=0.5" in dash_duo.driver.current_url and "epochs=200" in dash_duo.driver.current_url,
@@ -76,6 +78,7 @@ def test_a_bad_run_file_is_refused_with_its_reason(dash_duo, tmp_path, content, 
     dash_duo.wait_for_text_to_equal(".ls-progress", "Step 2 of 9")
     bad = tmp_path / "run.json"
     bad.write_text(content)
+    dash_duo.find_element(".ls-run-files-summary").click()
     dash_duo.find_element('.ls-open-run-label input[type="file"]').send_keys(str(bad))
     wait_until(lambda: reason in dash_duo.find_element(".ls-run-message").text, message=f"the reason: {reason}")
     assert dash_duo.find_element(".ls-run-message").text.startswith("Not opened")
