@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlencode
 
 
@@ -28,6 +29,9 @@ class Setting:
         or "hidden" (no control shown: another part of the page writes it);
     labels: a label per choice, in the order of `choices`; for "bool", the
         checkbox's own label.
+    max_length: the most characters a "text" value may have;
+    check: for "text", instead of `pattern`, a function returning the value to use
+        or raising ValueError whose words say what is wrong (shown to the visitor).
     """
 
     name: str
@@ -42,6 +46,8 @@ class Setting:
     help: str = ""
     widget: str = ""
     labels: tuple = ()
+    max_length: int = 400
+    check: Callable[[str], str] | None = None
 
     def describe_limit(self) -> str:
         if self.kind == "choice":
@@ -61,7 +67,11 @@ class Setting:
             raise ValueError
         if self.kind == "text":
             text = str(raw).strip()
-            if len(text) > 400 or not re.fullmatch(self.pattern, text):
+            if len(text) > self.max_length:
+                raise ValueError(f"more than {self.max_length:,} characters" if self.check else "")
+            if self.check is not None:
+                return self.check(text)
+            if not re.fullmatch(self.pattern, text):
                 raise ValueError
             return text
         if self.kind == "bool":
@@ -122,9 +132,12 @@ class Schema:
                 continue
             try:
                 values[setting.name] = setting.parse(raw[setting.name])
-            except (ValueError, TypeError, OverflowError):
+            except (ValueError, TypeError, OverflowError) as error:
                 values[setting.name] = setting.default
                 shown = str(raw[setting.name])[:40]
+                if setting.check is not None and str(error):
+                    notices[setting.name] = f"{setting.label}: {error}; using {_fmt(setting.default) or 'none'}."
+                    continue
                 notices[setting.name] = (
                     f"{setting.label}: “{shown}” is not allowed ({setting.describe_limit()}); "
                     f"using {_fmt(setting.default)}."

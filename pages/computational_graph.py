@@ -72,7 +72,8 @@ expression_run = memoize()(experiments.expression_run)
 # -- views ---------------------------------------------------------------------------------
 
 
-def _shown(ctx, payload: dict, info: list = (), notices: list = (), message: list = ()) -> View:
+def _shown(ctx, payload: dict, info: list = (), notices: list = (), message: list = (),
+           achieved: bool = False) -> View:
     """The View of a step: the graph `payload`, the `info` panel below it (if any), and
     the free-play panel with the controls of the chosen graph."""
     height = payload["figure"]["layout"].get("height", figures.MIN_HEIGHT_PX)
@@ -80,7 +81,7 @@ def _shown(ctx, payload: dict, info: list = (), notices: list = (), message: lis
     panels += ["free"] if ctx.figure == "free" else []
     panels += ["info"] if info else []
     return View(
-        figures={"graph": payload}, heights={"graph": height}, panels=panels, notices=notices,
+        figures={"graph": payload}, heights={"graph": height}, panels=panels, notices=notices, achieved=achieved,
         # The graph's geometry is laid out for this height; the variable keeps it in presenter mode.
         outputs={"info": list(info), "graph-box": {"--cg-height": f"{height}px"}, "expr-message": list(message),
                  "expr-message-class": "ls-message is-error" if message else "ls-message ls-hidden"},
@@ -183,7 +184,8 @@ def _free_expression(ctx) -> View:
                       message=_expression_error(text, error, "Not drawn: "))
     record = run["record"]
     payload = _message_figure(f"Too large to draw: {run['too_big']}") if record is None else _passes(record)
-    return _shown(ctx, payload, _values_panel(run), message=message)
+    # The task: a variable used three times, its gradient summed from three parts.
+    return _shown(ctx, payload, _values_panel(run), message=message, achieved=max(run["uses"], default=0) >= 3)
 
 
 def _message_figure(text: str) -> dict:

@@ -214,17 +214,27 @@ def predict_new_song(features, step, *raw):
     values, _ = SCHEMA.clean(dict(zip(SCHEMA.names, raw)))
     index, _ = step_index(step, len(STEPS))
     try:
-        _, run = run_of(values, STEPS[index].figure)
+        songs, run = run_of(values, STEPS[index].figure)
     except ValueError as error:
         return f"Cannot predict: {error}.", []
     chosen = {f for f in features if isinstance(f, str)} & set(SONG_FEATURES) if isinstance(features, list) else set()
-    p = experiments.predict(run, np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES]))
+    x = np.array([1.0 if f in chosen else 0.0 for f in SONG_FEATURES])
+    p = experiments.predict(run, x)
     described = ", ".join(f for f in SONG_FEATURES if f in chosen) or "none of the features"
     verdict = "can't tell" if abs(p - 0.5) < 0.05 else "likes it" if p > 0.5 else "does not like it"
     who = "the perceptron" if verdict == "can't tell" else "Ben"
-    sure_like = STEPS[index].figure == "predict" and p > 0.9
-    return [f"A song with {described}: {who} {verdict} — p(like) = ", html.Strong(f"{p:.0%}")], \
-        [index] if sure_like else []
+    best_new = experiments.is_best_new_song(run, songs, x)
+    return [f"A song with {described} ({_song_origin(songs, x, best_new)}): {who} {verdict} — p(like) = ",
+            html.Strong(f"{p:.0%}")], [index] if best_new and STEPS[index].figure == "predict" else []
+
+
+def _song_origin(songs: str, x: np.ndarray, best_new: bool) -> str:
+    """Whether the song `x` (3,) is one the perceptron was trained on, in words."""
+    X, _ = decode_songs(songs)
+    same = np.flatnonzero((X == x).all(axis=1))
+    if same.size:
+        return f"a training song: {song_titles(songs)[same[0]]}"
+    return "not in the data; the highest of the new songs" if best_new else "not in the data"
 
 
 @dash.callback(

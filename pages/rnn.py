@@ -17,14 +17,16 @@ from pathlib import Path
 
 import dash
 import numpy as np
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from app.cache import memoize
+from app.lessons import own_melody
 from app.lessons import rnn as experiments
 from app.lessons.rnn import (CLIP_DEMO, COPY_RUN, HELD_OUT, HIDDEN_MAX, HISTORY_EVERY, LESSON_NET, MELODY_MAX,
                              SHOWN_TUNE, STEPS_MAX, TOKENS, TUNE_NAMES, VOCAB, WORK_MAX, tune_tokens)
 from app.ml import audio, melodies, optim, rnn
 from components import rnn_figures as figures
+from components.melody_keyboard import key_id, key_label, melody_keyboard
 from components.engine import Lesson, View
 from components.ids import lesson_id, setting_id
 from components.narration import load_steps
@@ -95,6 +97,8 @@ SCHEMA = Schema((
             labels=tuple(f"{label}  ({token_name(i + 1)})" for i, label in enumerate(TOKENS[1:]))),
     Setting("draw", "Melody number", "int", 0, low=0, high=1_000_000, help="the sampler's dice: 0 to 10⁶"),
     Setting("tempo", "Tempo (beats per minute)", "int", 120, low=40, high=240),
+    Setting("melody", "Your melody", "text", "", widget="hidden", max_length=own_melody.TEXT_MAX,
+            check=own_melody.check_melody, pattern_help=f"notes such as {own_melody.EXAMPLE}"),
 ))
 NETWORK_SETTINGS = ("hidden", "unroll", "optimizer", "lr", "steps", "clip", "seed", "heldout")
 MELODY_SETTINGS = ("temperature", "start", "draw", "tempo")
@@ -135,7 +139,11 @@ def reading(tune: str) -> dict:
 
 
 def melody(net: tuple, temperature: float, start: str, draw: int) -> dict:
-    """A melody written by the network `network(*net)` (experiments.melody)."""
+    """A melody written by the network `network(*net)` (experiments.melody); for a network
+    trained with the visitor's melody (net[9]), that melody and what it writes after it."""
+    if len(net) > 9:
+        return own_melody.continuation(network(*net)["params"], net[0], net[9], temperature, draw, MELODY_MAX,
+                                       COPY_RUN)
     return experiments.melody(network(*net)["params"], net[0], temperature, start, draw)
 
 
@@ -148,7 +156,7 @@ def show(figure: str, payloads: dict, *, summary: list | None = None, melody_dat
     panels it uses (the summary when it has one, the audio bar with a melody)."""
     order = SHOWN[figure]
     used = {"summary": bool(summary), "audio": melody_data is not None,
-            "generation": figure in ("generate", "free"), "settings": figure == "free"}
+            "generation": figure in ("generate", "free"), "settings": figure == "free", "own": figure == "free"}
     return View(
         figures=dict(zip(order, align([payloads[name] for name in order]))),
         panels=[name for name, shown in used.items() if shown],
@@ -278,7 +286,7 @@ def history_view(ctx) -> View:
                   "the gradient of the last step</sup>" for s, f in zip(at, flows)]
         flow = figures.flow_figure(k, flows, flows[0], titles, labels, current_name="after this many training steps",
                                    reference_name="at initialization (step 0)")
-        return show(ctx.figure, {"flow": flow})
+        return show(ctx.figure, {"flow": _mark_cut(flow, len(tokens) - 2, LESSON_NET[3])})
     steps = np.arange(len(loss) + 1)
     curves = figures.curves_figure([
         {"title": "Loss on the seven tunes (cross-entropy, nats per note)", "ytitle": "loss (log scale)", "log": True,
@@ -300,7 +308,39 @@ def history_view(ctx) -> View:
         titles.append(f"{TUNE_TITLES[SHOWN_TUNE]} after {s} training steps: "
                       f"{int(np.sum(guess == targets))} of {len(targets)} next notes guessed right")
     roll = figures.prediction_roll(notes, predicted, right, note_hover(notes), hovers, titles, labels)
-    return show(ctx.figure, {"curves": curves, "roll": roll})
+    return show(ctx.figure, {"curves": curves, "roll": roll}, summary=_training_summary(net))
+
+
+def _training_summary(net: dict) -> list:
+    """How the lesson network was trained: the cut of BPTT and whether clipping ever acted."""
+    _, _, _, unroll, _, lr, steps, _, clip = LESSON_NET
+    chunks = experiments.bptt_chunks(len(tune_tokens(SHOWN_TUNE)) - 1, unroll)
+    norms = net["grad_norm"]
+    clipped = int(np.sum(norms > clip))
+    return [
+        html.H3(f"How this network was trained: Adam, η = {lr:g}, {steps} steps"),
+        html.P(f"Backpropagation through time is cut every {unroll} steps: the {sum(chunks)} predictions of "
+               f"{TUNE_TITLES[SHOWN_TUNE]} are learned in chunks of {' and '.join(map(str, chunks))}."),
+        html.P(f"Gradients are clipped at norm {clip:g}: "
+               + (f"at {clipped} of the {len(norms)} steps" if clipped else "never in this run")
+               + f"; the largest norm was {norms.max():.2f}, at step {int(norms.argmax())}."),
+    ]
+
+
+def _mark_cut(payload: dict, t: int, unroll: int) -> dict:
+    """The flow figure of the prediction at step t, with the steps back that training's
+    truncated gradient never reaches shaded."""
+    reach = experiments.bptt_reach(t, unroll)
+    if reach >= t:
+        return payload
+    layout = payload["figure"]["layout"]
+    layout["shapes"] = [*layout.get("shapes", []), {
+        "type": "rect", "xref": "x", "yref": "paper", "x0": reach + 0.5, "x1": t + 0.5, "y0": 0, "y1": 1,
+        "fillcolor": MUTED, "opacity": 0.15, "line": {"width": 0}, "layer": "below"}]
+    layout["annotations"] = [*layout.get("annotations", []), {
+        "x": (reach + t + 1) / 2, "y": 0.03, "xref": "x", "yref": "paper", "showarrow": False,
+        "text": f"beyond the cut at step {t - reach}: no gradient in training", "font": {"color": MUTED}}]
+    return payload
 
 
 def clipping_view(ctx) -> View:
@@ -369,10 +409,13 @@ def _generation(net: tuple, values: dict, *, start: str) -> dict:
     tunes = net[0]
     temperature = float(values["temperature"])
     drawn = [int(t) for t in tokens[1:]] + ([melodies.BOUNDARY] if m["stopped"] else [-1])
+    given = m.get("given", 0)      # notes of the visitor's melody, before the network's
     bar_titles = []
     for k in range(n):
         after = f"After {TOKENS[tokens[k]]} (note {k + 1})"
-        if drawn[k] >= 0:
+        if k + 1 < given:
+            bar_titles.append(f"{after}: your next note {TOKENS[drawn[k]]} had p = {dists[k, drawn[k]]:.0%}")
+        elif drawn[k] >= 0:
             what = "the end of the melody" if drawn[k] == melodies.BOUNDARY else f"note {k + 2}"
             bar_titles.append(f"{after}: drew {TOKENS[drawn[k]]} ({what}), p = {dists[k, drawn[k]]:.0%} "
                               f"at temperature {temperature:g}")
@@ -380,14 +423,17 @@ def _generation(net: tuple, values: dict, *, start: str) -> dict:
             bar_titles.append(f"{after}: the melody reached its limit of {MELODY_MAX + 1} notes")
     labels = [f"note {k + 1} of {n}: {TOKENS[tokens[k]]}" for k in range(n)]
     roll_titles = [f"A new melody — {k + 1} of {n} notes, temperature {temperature:g}" for k in range(n)]
-    names = [TUNE_TITLES[t] for t in tunes]
+    names = [TUNE_TITLES[t] for t in tunes] + ["your melody"]
     hover = [f"note {i + 1}: {melodies.pitch_name(p)} for {figures.beats_text(b)}<br>"
              + (f"in a run of notes copied from {names[s]}" if s >= 0 else f"in no run of {COPY_RUN} notes of a tune")
              for i, ((p, b), s) in enumerate(zip(notes, sources))]
     # colours follow the lesson's tune order, so a tune keeps its colour whichever tunes are trained on
-    everywhere = [TUNE_NAMES.index(tunes[s]) if s >= 0 else -1 for s in sources]
-    roll = figures.generated_roll(notes, everywhere, [TUNE_TITLES[t] for t in TUNE_NAMES], hover, roll_titles,
-                                  labels, start=start)
+    everywhere = [TUNE_NAMES.index(tunes[s]) if 0 <= s < len(tunes) else (len(TUNE_NAMES) if s >= 0 else -1)
+                  for s in sources]
+    roll = figures.generated_roll(notes, everywhere, [TUNE_TITLES[t] for t in TUNE_NAMES] + names[-1:], hover,
+                                  roll_titles, labels, start=start)
+    if given:
+        _colour_own(roll, [s == len(TUNE_NAMES) for s in everywhere])
     bars = figures.probability_bars(dists, list(TOKENS), drawn, bar_titles, labels, marked_name="the token drawn",
                                     hover_names=HOVER_NAMES, start=start)
     copied = {}
@@ -404,7 +450,8 @@ def _generation(net: tuple, values: dict, *, start: str) -> dict:
                "the training tunes" + (": " + ", ".join(f"{k} {v}" for k, v in sorted(copied.items(), key=lambda kv: -kv[1]))
                                        if copied else "") + "."),
         html.P(end),
-    ]
+    ] + ([html.P(f"The first {given} notes are your melody; the network wrote the {n - given} after them "
+                 "(the starting note is not used).")] if given else [])
     return {"payloads": {"roll": roll, "bars": bars}, "summary": summary,
             "melody": _melody_data(notes, values["tempo"], "melody"), "achieved": bool(whole)}
 
@@ -462,6 +509,10 @@ def free_view(ctx) -> View:
         facts.append(html.P(f"{TUNE_TITLES[held]}, held out: loss {net['held_out_loss'][-1]:.2f} nats per note "
                             f"(a uniform guess: {UNIFORM_LOSS:.2f}); {net['held_out_right']:.0%} of its next notes "
                             "guessed right."))
+    if net.get("melody_learned") is not None:
+        facts.append(html.P("Your melody: the network " + ("writes it out note for note after its first 3 notes."
+                                                           if net["melody_learned"] else
+                                                           "does not yet write it out after its first 3 notes.")))
     learned_all_small = (net_args[2] <= SMALL_NET and set(tunes) == set(TUNE_NAMES)
                          and bool(np.all(net["reproduced"])))
     return show(ctx.figure, payloads, summary=[html.H3("Your network")] + facts + made["summary"],
@@ -477,7 +528,8 @@ VIEWS = {
 ENGINE = Lesson(
     LESSON, SCHEMA, STEPS, VIEWS,
     graphs=HEIGHTS,
-    panels={"summary": "ls-panel rnn-summary", "audio": "rnn-audio", "generation": "ls-panel", "settings": "ls-panel"},
+    panels={"summary": "ls-panel rnn-summary", "audio": "rnn-audio", "generation": "ls-panel", "settings": "ls-panel",
+            "own": "ls-panel mk-panel"},
     outputs={
         **{f"slot:{name}": (Output(lesson_id("slot", LESSON, name=name), "className"), "rnn-slot ls-hidden")
            for name in SLOTS},
@@ -499,6 +551,7 @@ def stage(values: dict, hidden: set) -> list:
     return [
         ENGINE.step_player(label="frame"),
         _settings_panel(values, hidden),
+        _own_melody_panel(values, hidden),
         _generation_panel(values, hidden),
         dcc.Loading(html.Div([_slot(name) for name in SLOTS]
                              + [html.Div(id=ENGINE.panel_id("summary"), className="ls-panel rnn-summary ls-hidden")],
@@ -646,6 +699,86 @@ clientside_callback(
     Input(lesson_id("play", LESSON), "n_clicks"),
     Input(lesson_id("stop", LESSON), "n_clicks"),
     Input(lesson_id("melody", LESSON), "data"),
+    prevent_initial_call=True,
+)
+
+# -- the visitor's own melody ------------------------------------------------------------------
+
+OWN_COLOR = "#1f2430"        # the visitor's notes on the roll: ink, a colour no tune has
+
+
+def _colour_own(roll: dict, own: list[bool]) -> None:
+    """Paint the notes of the visitor's melody (and their legend entry) in OWN_COLOR, in place."""
+    for frame in roll["frames"]:
+        for patch in frame.get("data", []):
+            colors = patch.get("marker", {}).get("color")
+            if isinstance(colors, list):
+                patch["marker"]["color"] = [OWN_COLOR if mine else c for c, mine in zip(colors, own)]
+    for trace in roll["figure"]["data"]:
+        if trace.get("name") == "copied from your melody":
+            trace["marker"]["color"] = OWN_COLOR
+
+
+KEYS = {pitch: melodies.pitch_name(pitch) for pitch in own_melody.PITCHES}
+
+
+def _own_melody_panel(values: dict, hidden: set) -> html.Div:
+    return html.Div(
+        [html.H3("Your own melody"),
+         melody_keyboard(LESSON, values["melody"], KEYS, own_melody.LENGTHS, own_melody.DURATIONS,
+                         limit=own_melody.NOTES_MAX, example=own_melody.EXAMPLE),
+         *ENGINE.controls(values, hidden, ("melody",))],
+        id=ENGINE.panel_id("own"), className="ls-panel mk-panel ls-hidden",
+    )
+
+
+@dash.callback(
+    Output(setting_id(LESSON, "melody"), "value", allow_duplicate=True),
+    Output(lesson_id("melody-message", LESSON), "children"),
+    Output(lesson_id("melody-message", LESSON), "className"),
+    Input(lesson_id("melody-use", LESSON), "n_clicks"),
+    Input(lesson_id("melody-drop", LESSON), "n_clicks"),
+    State(lesson_id("melody-text", LESSON), "value"),
+    prevent_initial_call=True,
+)
+def use_melody(_use, _drop, text):
+    """The note text as the `melody` setting, checked whole on the server: a bad note is
+    named and the setting keeps its value (nothing half-loaded)."""
+    if dash.ctx.triggered_id == lesson_id("melody-drop", LESSON):
+        return "", "Training on the tunes only.", "ls-message is-ok"
+    try:
+        checked = own_melody.check_melody(text if isinstance(text, str) else "")
+    except ValueError as error:
+        return dash.no_update, f"Not used: {error}.", "ls-message is-error"
+    if not checked:
+        return dash.no_update, "Write or play a melody first.", "ls-message is-error"
+    count = len(checked.split())
+    return checked, f"Training with your melody of {count} notes.", "ls-message is-ok"
+
+
+@dash.callback(
+    Output(key_id(LESSON, ALL), "disabled"),
+    Output(key_id(LESSON, ALL), "title"),
+    Input(lesson_id("melody-length", LESSON), "value"),
+)
+def keys_for_length(length):
+    """Keys the lesson has no token for at the chosen length are disabled, and say why."""
+    if not isinstance(length, (int, float)) or isinstance(length, bool):
+        return [False] * len(KEYS), [f"Add {name}" for name in KEYS.values()]
+    lengths = [own_melody.LENGTHS[pitch] for pitch in KEYS]
+    return ([length not in ok for ok in lengths],
+            [f"Add {name}:{length:g}" if length in ok else f"{key_label(name, ok)}, not {length:g}"
+             for name, ok in zip(KEYS.values(), lengths)])
+
+
+clientside_callback(
+    ClientsideFunction("melody_keyboard", "edit"),
+    Output(lesson_id("melody-text", LESSON), "value"),
+    Input(key_id(LESSON, ALL), "n_clicks"),
+    Input(lesson_id("melody-undo", LESSON), "n_clicks"),
+    Input(lesson_id("melody-clear", LESSON), "n_clicks"),
+    State(lesson_id("melody-length", LESSON), "value"),
+    State(lesson_id("melody-text", LESSON), "value"),
     prevent_initial_call=True,
 )
 

@@ -79,12 +79,24 @@ def test_adding_songs_stops_at_the_limit():
 
 
 def test_prediction_of_a_new_song_and_its_task():
+    """The task: the song not in the data that the perceptron rates highest (piano alone)."""
     predict_step = [i for i, s in enumerate(page.STEPS) if s.figure == "predict"][0]
     with app.server.test_request_context():
-        text, achieved = page.predict_new_song(["sad", "piano"], predict_step, *DEFAULTS)
-        _, unsure = page.predict_new_song(["modern"], predict_step, *DEFAULTS)
-    assert "p(like)" in str(text)
-    assert achieved == [predict_step] and unsure == []
+        text, achieved = page.predict_new_song(["piano"], predict_step, *DEFAULTS)
+        trained, known = page.predict_new_song(["sad", "piano"], predict_step, *DEFAULTS)
+        _, lower = page.predict_new_song(["modern"], predict_step, *DEFAULTS)
+        _, elsewhere = page.predict_new_song(["piano"], 0, *DEFAULTS)
+    assert "p(like)" in str(text) and "not in the data; the highest of the new songs" in str(text)
+    assert "a training song: Old ballad" in str(trained)
+    assert achieved == [predict_step] and known == lower == elsewhere == []
+
+
+@pytest.mark.parametrize("features", [None, "piano", [1, None, {"a": 1}], ["piano"] * 100, ["rm -rf"]])
+def test_garbage_features_give_a_prediction_not_an_error(features):
+    predict_step = [i for i, s in enumerate(page.STEPS) if s.figure == "predict"][0]
+    with app.server.test_request_context():
+        text, achieved = page.predict_new_song(features, predict_step, *DEFAULTS)
+    assert "p(like)" in str(text) and achieved in ([], [predict_step])
 
 
 def test_learning_your_own_songs_is_detected_as_the_free_play_task():

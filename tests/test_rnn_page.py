@@ -97,110 +97,21 @@ def test_the_cell_spells_out_a_sum_that_adds_up():
     assert f"unit {unit + 1}" in equation and f"{r['hs'][7, unit]:.2f}".replace("-", "−") in equation
 
 
-# -- the narration's numbers are those of the runs shown -----------------------------------
+# -- what the page shows of how the lesson network was trained --------------------------------
+# (the narration's numbers are checked against the runs in tests/lessons/test_rnn_claims.py)
 
 
-def narration(figure: str) -> str:
-    s = page.STEPS[STEP[figure]]
-    return " ".join((s.body, s.question, s.answer, s.task)).replace("\n", " ")
+def test_the_training_step_says_how_bptt_was_cut_and_whether_clipping_acted():
+    text = json.dumps(call(STEP["training"])["summary"], cls=plotly.utils.PlotlyJSONEncoder)
+    assert "cut every 32 steps" in text and "chunks of 32 and 11" in text
+    assert "clipped at norm 5: never in this run" in text
 
 
-def says(figure: str, *texts: str):
-    text = narration(figure)
-    for t in texts:
-        assert t in text, f"the narration of {figure!r} should say {t!r}"
-
-
-def pct(p: float) -> str:
-    return f"{100 * p:.0f} %"
-
-
-def test_narration_of_the_tune_and_the_cell():
-    notes = sum(len(melodies.get_tune(n).notes) for n in melodies.TUNE_NAMES)
-    says("sequence", f"{notes} notes", f"{melodies.VOCABULARY.size} tokens",
-         f"{melodies.VOCABULARY.size - 1} different notes", f"{len(page.tune_tokens('twinkle')) - 1} pairs")
-    r = with_app(page.reading, page.SHOWN_TUNE)
-    says("cell", f"unit {int(np.argmax(r['hs'].std(axis=0))) + 1}", f"{r['hs'].shape[1]} numbers")
-
-
-def test_narration_of_the_next_note_probabilities_and_temperature():
-    r = with_app(page.reading, page.SHOWN_TUNE)
-    p, tok = r["probs"], page.TOKENS.index
-    says("probabilities", f"{pct(p[0, tok('C4:1')])} to `C4:1`", f"{pct(p[0, tok('E4:1')])} to `E4:1`",
-         f"{pct(p[0, tok('G4:1.5')])} to `G4:1.5`", f"{pct(p[2, tok('C4:1')])} `C4:1`",
-         f"{pct(p[2, tok('G4:1')])} `G4:1`", f"`C4:1` {pct(p[1, tok('C4:1')])}", f"`D4:1` {pct(p[1, tok('D4:1')])}")
-    sure = p[np.arange(len(r["targets"])), r["targets"]]
-    assert sure[3:].min() >= 0.99 and sure[:3].min() < 0.99
-    right = int(np.sum(p.argmax(axis=1) == r["targets"]))
-    says("probabilities", f"right at {right} of the {len(r['targets'])} steps")
-    hot = rnn.probabilities_with_temperature(r["logits"][0], 5.0)
-    top = np.sort(hot)[::-1]
-    says("temperature", f"{pct(top[0])}, {pct(top[1])} and {pct(top[2])}",
-         f"{100 * top[3:].min():.0f} to {100 * top[3:].max():.0f} %")
-    cold = rnn.probabilities_with_temperature(r["logits"][0], 0.1)
-    assert pct(cold[tok("C4:1")]) == pct(cold[tok("E4:1")]) == "50 %"
-    says("temperature", "50 % each")
-
-
-def test_narration_of_training_gradients_and_clipping():
-    history = with_app(page.lesson_history)
-    net = with_app(page.network, *page.LESSON_NET)
-    assert len(page.TUNE_NAMES) == 7
-    says("training", f"from {history['loss'][0]:.2f} nats", f"to {net['train_tune_loss'][-1]:.3f}", "all seven tunes")
-    done = history["at"][np.flatnonzero(history["reproduced"] < len(page.TUNE_NAMES))[-1] + 1]
-    says("training", f"From step {done} on")
-    targets = sum(len(melodies.get_tune(n).notes) + 1 for n in page.TUNE_NAMES)
-    says("training", f"all {targets} predictions")
-    flows = history["flows"]
-    says("gradients", f"{round(flows[0][0] / flows[0][40], -3):,.0f} times")
-    says("gradients", f"between {flows[-1].min():.3f} and {flows[-1].max():.2f}")
-    optimizer, lr, clips = page.CLIP_DEMO
-    wild, tame = (with_app(page.network, page.TUNE_NAMES, "", 64, 32, optimizer, lr, 150, 0, c) for c in clips)
-    says("clipping", f"jumps to {wild['grad_norm'].max():.0f} at step {int(wild['grad_norm'].argmax())}",
-         f"around {wild['loss'][10]:.0f} nats", f"$\\eta = {lr:g}$")
-    # After the blow-up the run is chaotic and its exact numbers differ between CPUs:
-    # the narration states bounds, and these are checked.
-    says("clipping", "never comes back below 15 nats", "loss below 0.1")
-    assert wild["loss"][10:].min() > 15 and tame["train_tune_loss"][-1] < 0.1
-    assert wild["diverged_at"] is None and not wild["reproduced"].any() and tame["reproduced"].all()
-
-
-def test_narration_of_memorization():
-    six = tuple(n for n in page.TUNE_NAMES if n != page.HELD_OUT)
-    net = with_app(page.network, six, page.HELD_OUT, *page.LESSON_NET[2:])
-    held = net["held_out_loss"]
-    low = int(np.argmin(held))
-    above = net["eval_steps"][low + np.flatnonzero(held[low:] > page.UNIFORM_LOSS)[0]]
-    weights = sum(v.size for v in net["params"].values())
-    tokens = page.tune_tokens(page.HELD_OUT)
-    right = round(net["held_out_right"] * (len(tokens) - 1))
-    says("memorize", f"from {net['train_tune_loss'][0]:.2f} to {net['train_tune_loss'][-1]:.3f}",
-         f"to {held.min():.2f} at step {net['eval_steps'][low]}", f"after about {above} steps",
-         f"{held[-1]:.2f} at step 150", f"{right} of {len(tokens) - 1}", f"{weights:,} weights",
-         f"({page.UNIFORM_LOSS:.2f})")
-    assert held[-1] > page.UNIFORM_LOSS and net["reproduced"].all()
-
-
-def test_narration_of_writing_melodies():
-    m = with_app(page.melody, page.LESSON_NET, 1.0, "C4:1", 0)
-    runs = {page.TUNE_NAMES[s] if s >= 0 else "none": int(np.sum(m["sources"] == s)) for s in set(m["sources"])}
-    says("generate", f"Au clair de la lune ({runs['au_clair_de_la_lune']} notes)",
-         f"wanders for {runs['none']} notes", f"Ode to Joy ({runs['ode_to_joy']} notes)",
-         f"page's {page.MELODY_MAX + 1} notes")
-    assert not m["stopped"] and len(m["tokens"]) == page.MELODY_MAX + 1
-
-    def copies(temperature):
-        tunes = [list(page.tune_tokens(n)[1:-1]) for n in page.TUNE_NAMES]
-        found, copied, total = 0, 0, 0
-        for draw in range(20):
-            mm = with_app(page.melody, page.LESSON_NET, temperature, "C4:1", draw)
-            found += [int(t) for t in mm["tokens"]] in tunes
-            copied, total = copied + int(np.sum(mm["sources"] >= 0)), total + len(mm["tokens"])
-        return found, copied / total
-
-    says("generate", f"{copies(1.0)[0]} of the melody numbers 0–19")
-    assert copies(0.5)[0] == 20 and copies(2.0)[0] == 0
-    says("generate", f"only {pct(copies(2.0)[1])} of the notes")
+def test_the_gradient_figure_shades_the_steps_beyond_the_cut():
+    layout = call(STEP["gradients"])["figure:flow"]["figure"]["layout"]
+    (shade,) = layout["shapes"]
+    assert (shade["x0"], shade["x1"]) == (10.5, 42.5)
+    assert any("cut at step 32" in a["text"] for a in layout["annotations"])
 
 
 # -- settings change the figures; bad settings give messages ----------------------------------

@@ -27,8 +27,10 @@ SONG_W = tuple(round(float(w), 4) for w in Perceptron(n_features=3).init(0)["w"]
 SONG_B, SONG_LR = 0.0, 1.0
 
 # The 2-2-1 network of the "used twice" step: the song's modern and sad features
-# feed both hidden neurons. Weights chosen by hand for readable numbers.
-NET = dict(x=(SONG_X[0], SONG_X[1]), W=((0.5, -1.0), (-0.8, 1.5)), b=(0.0, 0.0), v=(1.0, 0.8), c=0.0,
+# feed both hidden neurons. Weights chosen by hand for readable numbers: the two
+# parts of each input's gradient, rounded as the figure shows them, add up to
+# its rounded gradient (0.407 + (−0.105) = 0.302 for x2).
+NET = dict(x=(SONG_X[0], SONG_X[1]), W=((0.5, -1.0), (-0.8, 1.5)), b=(0.0, 0.0), v=(1.5, 0.6), c=0.0,
            y=SONG_Y)
 DATA_NAMES = frozenset({"x1", "x2", "x3", "y"})
 
@@ -202,8 +204,10 @@ def variable_rows(text: str, variables: str) -> list[dict]:
 def expression_run(text: str, variables: str) -> dict:
     """Parse `text`, evaluate it at `variables` (see decode_variables) and differentiate it.
 
-    Returns names: the variables in order; values, grads: theirs; result: the value;
-    record: the graph record, or None with `too_big` saying why it is not drawn.
+    Returns names: the variables in order; values, grads: theirs; uses: how many
+    operations take each variable as an input (the parts its gradient is summed from);
+    result: the value; record: the graph record, or None with `too_big` saying why it
+    is not drawn.
     Raises ValueError (ExpressionError with a column) for text the parser refuses,
     a value out of range or a result that is not finite.
     """
@@ -214,8 +218,12 @@ def expression_run(text: str, variables: str) -> dict:
     root.backward()
     if root.op:  # an operation at the root has no name of its own
         root.label = "f"
+    graph = autograd.trace(root)
+    leaf = {node.label: node.id for node in graph.nodes if not node.op}
+    uses = [sum(edge.child == leaf[n] for edge in graph.edges) for n in names]
     run = {"names": list(names), "values": [leaves[n].data for n in names],
-           "grads": [leaves[n].grad for n in names], "result": root.data, "record": None, "too_big": ""}
+           "grads": [leaves[n].grad for n in names], "uses": uses, "result": root.data, "record": None,
+           "too_big": ""}
     size = len(autograd.topological_order(root))
     if size > MAX_DRAWN_VALUES:
         run["too_big"] = f"its graph has {size} values; the drawing shows at most {MAX_DRAWN_VALUES}"

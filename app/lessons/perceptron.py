@@ -55,3 +55,19 @@ def training_run(songs: str, optimizer: str, lr: float, epochs: int, seed: int) 
 def predict(run: dict, features: np.ndarray) -> float:
     """p(like) of a song with `features` (3,) 0/1 under the run's final weights."""
     return float(sigmoid(features @ run["w"][-1] + run["b"][-1]))
+
+
+def new_songs(songs: str) -> np.ndarray:
+    """(k, 3) the feature combinations (corners of the cube) that no song of `songs` has."""
+    X, _ = decode_songs(songs)
+    corners = np.array([[(i >> k) & 1 for k in (2, 1, 0)] for i in range(8)], dtype=float)
+    return np.array([c for c in corners if not (X == c).all(axis=1).any()]).reshape(-1, 3)
+
+
+def is_best_new_song(run: dict, songs: str, features: np.ndarray) -> bool:
+    """Whether `features` (3,) is a song not in `songs` that the run rates highest among them."""
+    unseen = new_songs(songs)
+    if not (unseen == features).all(axis=1).any():
+        return False
+    best = max(predict(run, x) for x in unseen)
+    return predict(run, features) >= best - 1e-12

@@ -8,12 +8,14 @@ A tune is named as in `melodies.TUNE_NAMES`; a network as the arguments of
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from app.lessons import own_melody
 from app.ml import melodies, optim, rnn, train
 
 VOCAB = melodies.VOCABULARY
@@ -94,6 +96,24 @@ def copied_from(tokens, tunes: Sequence, min_run: int = COPY_RUN) -> list[int]:
     return source
 
 
+def bptt_chunks(predictions: int, unroll: int | None) -> list[int]:
+    """How truncated BPTT cuts a tune's `predictions` steps: the chunk lengths, in order.
+
+    The hidden state flows on from chunk to chunk; the gradient stops at each cut.
+    unroll None (or at least `predictions`) leaves one chunk, the exact gradient.
+    """
+    predictions = _whole("predictions", predictions, 1, rnn.SEQUENCE_MAX)
+    size = predictions if unroll is None else _whole("unroll", unroll, rnn.UNROLL_MIN, rnn.UNROLL_MAX)
+    return [min(size, predictions - start) for start in range(0, predictions, size)]
+
+
+def bptt_reach(t: int, unroll: int | None) -> int:
+    """How many steps back the gradient of the prediction at step t reaches in training:
+    back to the start of its chunk (t mod unroll), or to step 0 without a cut."""
+    t = _whole("t", t, 0, rnn.SEQUENCE_MAX - 1)
+    return t if unroll is None else t % _whole("unroll", unroll, rnn.UNROLL_MIN, rnn.UNROLL_MAX)
+
+
 def guesses(params: dict, tune: str) -> np.ndarray:
     """(n + 1,) the network's most likely next token after each token of | tune
     (entry t guesses token t + 1 of tune_tokens(tune)), reading from h = 0."""
@@ -101,7 +121,7 @@ def guesses(params: dict, tune: str) -> np.ndarray:
 
 
 def network(tunes: tuple, held_out: str, hidden: int, unroll: int, optimizer: str, lr: float, steps: int,
-            seed: int, clip: float) -> dict:
+            seed: int, clip: float, melody: str = "") -> dict:
     """One network trained on `tunes` (whole tunes, full batch), and what the lesson shows of it.
 
     held_out: "" or a tune scored but never trained on; clip: 0 for no clipping.
@@ -110,12 +130,16 @@ def network(tunes: tuple, held_out: str, hidden: int, unroll: int, optimizer: st
     diverged_at (None or a step), reproduced (len(tunes),) bools, held_out_right: share of
     the held-out tune's next notes guessed right (NaN without), flow_init / flow_trained:
     (t + 1,) ||dL_t/dh_{t-k}|| at the last prediction of the first tune, before and after training.
+    melody: "" or the visitor's melody (`own_melody`), trained on as one more tune;
+    then melody_learned says whether the network writes it out after its first notes.
     Raises ValueError for settings outside the model's limits.
     """
     tunes = melodies.check_tune_names(tunes)
     with np.errstate(over="ignore", invalid="ignore"):
-        run = rnn.train_melodies(tunes, hidden, unroll, lr, optimizer, steps, seed, clip or None,
-                                 held_out=(held_out,) if held_out else (), eval_every=EVAL_EVERY)
+        fit = functools.partial(own_melody.train_with_melody, tunes, melody) if melody else \
+            functools.partial(rnn.train_melodies, tunes)
+        run = fit(hidden, unroll, lr, optimizer, steps, seed, clip or None,
+                    held_out=(held_out,) if held_out else (), eval_every=EVAL_EVERY)
         first = tune_tokens(tunes[0])
         last = len(first) - 2
         held_right = rnn.next_token_accuracy(run.params, tune_tokens(held_out)) if held_out else math.nan
@@ -127,6 +151,7 @@ def network(tunes: tuple, held_out: str, hidden: int, unroll: int, optimizer: st
             "held_out_right": held_right,
             "flow_init": rnn.gradient_flow(run.model.init(seed), first, last),
             "flow_trained": rnn.gradient_flow(run.params, first, last),
+            "melody_learned": own_melody.melody_learned(run.params, melody) if melody else None,
         }
 
 
@@ -200,7 +225,8 @@ def melody(params: dict, tunes: Sequence[str], temperature: float, start: str, d
 
 def free_play_net(values: Mapping) -> tuple:
     """network() arguments of free play from its settings (hidden, unroll, optimizer, lr,
-    steps, clip, seed, tunes: names joined by dots, heldout: a name or "none").
+    steps, clip, seed, tunes: names joined by dots, heldout: a name or "none", and melody:
+    "" or the visitor's melody text, passed on as network()'s tenth argument).
 
     ValueError if no tune is left to train on, or hidden units × steps exceed WORK_MAX.
     """
@@ -216,5 +242,6 @@ def free_play_net(values: Mapping) -> tuple:
         raise ValueError(f"{hidden} hidden units × {steps} training steps = {hidden * steps:,}, more than "
                          f"the limit of {WORK_MAX:,} (for example 128 units × 200 steps, or 64 × 400) that keeps "
                          "a run to a few seconds")
+    own = (values["melody"],) if values.get("melody") else ()     # the visitor's melody, if any
     return (tunes, held, hidden, int(values["unroll"]), values["optimizer"], float(values["lr"]), steps,
-            int(values["seed"]), float(values["clip"]))
+            int(values["seed"]), float(values["clip"]), *own)

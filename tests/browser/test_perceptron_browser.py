@@ -120,3 +120,20 @@ def test_clicking_a_label_focuses_its_field(dash_duo):
     label.click()
     focused = dash_duo.driver.switch_to.active_element
     assert focused.get_attribute("id") == setting_field(dash_duo, "lr").get_attribute("id")
+
+
+def test_the_best_new_song_ticks_the_predict_task(dash_duo):
+    predict = 1 + [i for i, s in enumerate(STEPS) if s.figure == "predict"][0]
+    start(dash_duo, app, f"/perceptron?step={predict}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {predict} of {N}")
+    prediction = ".ls-prediction"
+    wait_until(lambda: "a training song: Old ballad" in dash_duo.find_element(prediction).text,
+               message="the default song, a training song")
+    task = ".ls-step.is-current .ls-task"
+    assert "is-done" not in dash_duo.find_element(task).get_attribute("class")
+    sad = [b for b in dash_duo.find_elements(".ls-checklist label") if b.text.strip() == "sad"][0]
+    sad.click()                                     # piano alone: the new song rated highest
+    wait_until(lambda: "16%" in dash_duo.find_element(prediction).text, message="piano alone at 16 %")
+    assert "the highest of the new songs" in dash_duo.find_element(prediction).text
+    wait_until(lambda: "is-done" in dash_duo.find_element(task).get_attribute("class"), message="the task ticked")
+    assert_clean(dash_duo)
