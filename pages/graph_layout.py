@@ -16,6 +16,8 @@ effect when the visitor presses Run.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -26,15 +28,17 @@ from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callb
 
 from app.cache import memoize
 from app.lessons import graph_layout as experiments
+from app.lessons import own_graph
 from app.lessons.graph_layout import (CIRCLE_STEP_BUDGET, MAX_CIRCLES, MAX_RUN_STEPS, MAX_RUNS, MAX_SEED, NARRATED,
-                                      TANGLE_N, TANGLE_OPTIMIZERS, TANGLE_STEPS, TANGLE_TRIALS, Run, Scene)
+                                      TANGLE_N, TANGLE_OPTIMIZERS, TANGLE_RATES, TANGLE_STEPS, TANGLE_TRIALS,
+                                      Run, Scene)
 from app.ml import graph_layout as gl
 from app.ml import optim
 from components import graph_layout_figures as figures
 from components.controls import widget_value
 from components.run_files import figure_tools
 from components.engine import Lesson, View
-from components.ids import lesson_id, player_id, setting_id
+from components.ids import dom_id, lesson_id, player_id, setting_id
 from components.narration import load_steps
 from components.optimizer_settings import OptimizerSchema
 from components.settings_schema import Setting
@@ -67,6 +71,8 @@ SCHEMA = OptimizerSchema((
     Setting("steps", "Steps", "int", 300, low=1, high=MAX_RUN_STEPS,
             help=f"1 to {MAX_RUN_STEPS:,}; circles × steps ≤ {CIRCLE_STEP_BUDGET:,}"),
     Setting("init", "Start", "choice", "random", choices=gl.INITS, labels=("random", "smart (pivot MDS)")),
+    Setting("graph", "Your graph", "text", "", widget="hidden", max_length=own_graph.LINK_CHARS,
+            check=own_graph.check_code, pattern_help="a graph this site encoded"),
 ))
 
 PAGE = dict(
@@ -115,10 +121,11 @@ def build_scene(scene: Scene, *, autoplay: bool = False) -> Built:
     k = len(scene.runs)
     frames, metric_frames = experiments.scene_frames(scene)
     runs = [layout_run(scene.family, scene.n, scene.seed, r.optimizer, r.hyper, r.init, scene.steps,
-                       frames, metric_frames, scene.arrows) for r in scene.runs]
+                       frames, metric_frames, scene.arrows, scene.graph) for r in scene.runs]
     steps = experiments.wanted_steps(scene.steps, frames)
     mixed = len({r.init for r in scene.runs}) > 1
-    panels = [_panel(run, result, steps, mixed) for run, result in zip(scene.runs, runs)]
+    twice = len({r.optimizer for r in scene.runs}) < k       # an optimizer at two step sizes: name them
+    panels = [_panel(run, result, steps, mixed, twice) for run, result in zip(scene.runs, runs)]
     edges = runs[0]["edges"]
     payload = figures.layout_scene(panels, edges, radius=experiments.RADIUS, frame_steps=steps,
                                    uirevision=f"{scene.family}-{scene.n}-{scene.seed}-{k}", height=scene_height(k))
@@ -131,13 +138,15 @@ def build_scene(scene: Scene, *, autoplay: bool = False) -> Built:
     return Built(payload, loss, runs, len(edges), payload["webgl"])
 
 
-def _panel(run: Run, result: dict, steps: np.ndarray, mixed: bool) -> dict:
-    """One run's panel of the layout scene (see `figures.layout_scene`); `mixed`: runs differ in start."""
+def _panel(run: Run, result: dict, steps: np.ndarray, mixed: bool, twice: bool = False) -> dict:
+    """One run's panel of the layout scene (see `figures.layout_scene`); `mixed`: runs differ in start;
+    `twice`: an optimizer runs twice, so the metrics table names each run with its step size."""
     index, diverged = result["metric_index"], result["diverged_at"]
     title = run_title(run)
     return {
         "title": f"{title} · {run.init} start" if mixed else title,
-        "name": f"{optimizer_label(run.optimizer)}, {run.init} start" if mixed else optimizer_label(run.optimizer),
+        "name": (f"{optimizer_label(run.optimizer)}, {run.init} start" if mixed
+                 else title if twice else optimizer_label(run.optimizer)),
         "positions": result["positions"].astype(float),
         "arrows": result["arrows"],
         "energy": result["loss"][np.minimum(steps, len(result["loss"]) - 1)],
@@ -158,7 +167,7 @@ def scene_height(runs: int) -> int:
 
 def caption(scene: Scene, built: Built) -> str:
     starts = {r.init for r in scene.runs}
-    text = (f"{choice_label('family', scene.family)} of {scene.n:,} circles and {built.edges:,} links · "
+    text = (f"{'Your graph' if scene.graph else choice_label('family', scene.family)} of {scene.n:,} circles and {built.edges:,} links · "
             f"{INIT_NAMES[scene.runs[0].init] if len(starts) == 1 else 'two starts'} · {scene.steps:,} steps. ")
     if scene.arrows:
         lr = dict(scene.runs[0].hyper).get("lr")
@@ -204,7 +213,9 @@ def narrated_view(ctx) -> View:
 def playground_view(ctx) -> View:
     """The playground's run of the settings (played when the visitor asked for it with Run);
     laying out a big grid with no overlaps is the step's task."""
-    scene, notices = experiments.playground_scene(ctx.values)
+    graph, own_notices = own_graph_code(ctx.values["graph"], ctx.extra.get("own-graph"))
+    scene, notices = experiments.playground_scene({**ctx.values, "graph": graph})
+    notices = own_notices + notices
     built = build_scene(scene, autoplay=ctx.triggered == "request")
     done = (scene.family == "grid" and scene.n >= 2_000
             and all(r["final"]["overlapping_pairs"] == 0 for r in built.runs))
@@ -225,7 +236,8 @@ ENGINE = Lesson(
         "caption": (Output(lesson_id("caption", LESSON), "children"), ""),
         "ran": (Output(lesson_id("ran", LESSON), "data"), dash.no_update),
     },
-    inputs={"request": Input(lesson_id("request", LESSON), "data")},
+    inputs={"request": Input(lesson_id("request", LESSON), "data"),
+            "own-graph": State(lesson_id("own-graph", LESSON), "data")},
     live_settings=False, player=PLAYER,
 )
 show_step = ENGINE.register()
@@ -328,6 +340,7 @@ def _playground(values: dict, hidden: set) -> html.Div:
             html.H3("Playground"),
             html.Div([mode, optimizer, *hyper, _racers_control(values, hidden)], className="ls-controls"),
             html.Div(graph, className="ls-controls"),
+            _own_graph_panel(values, hidden),
             html.Div(
                 [
                     html.Button("▶ Run", id=lesson_id("run", LESSON), className="gl-run"),
@@ -435,7 +448,7 @@ def _tangle_callback(k: int):
         if not _on_tangle_step(step) or (k > 0 and not isinstance(upstream, dict)):
             return dash.no_update
         try:
-            result = tangle_result(TANGLE_OPTIMIZERS[k])
+            result = tangle_result(TANGLE_OPTIMIZERS[k], TANGLE_RATES[TANGLE_OPTIMIZERS[k]])
         except ValueError as error:
             return {"error": str(error)}
         return {key: result[key] for key in ("optimizer", "tangled", "trials", "rate", "with_crossings",
@@ -452,9 +465,10 @@ TANGLE_CALLBACKS = [_tangle_callback(k) for k in range(len(TANGLE_OPTIMIZERS))]
     *[Input(lesson_id("tangle", LESSON, k=k), "data") for k in range(len(TANGLE_OPTIMIZERS))],
 )
 def show_tangle_rates(*results):
+    """The tangle rates so far, each optimizer at its own best step size (named under its bar)."""
     results = [r if isinstance(r, dict) and "rate" in r else None for r in results]
-    return figures.tangle_bars(results, [optimizer_label(name) for name in TANGLE_OPTIMIZERS],
-                               trials=TANGLE_TRIALS, n=TANGLE_N, steps=TANGLE_STEPS)
+    labels = [f"{optimizer_label(name)}, η = {TANGLE_RATES[name]:g}" for name in TANGLE_OPTIMIZERS]
+    return figures.tangle_bars(results, labels, trials=TANGLE_TRIALS, n=TANGLE_N, steps=TANGLE_STEPS)
 
 
 clientside_callback(
@@ -484,5 +498,101 @@ clientside_callback(
     Input(lesson_id("ran", LESSON), "data"),
     *[Input(setting_id(LESSON, name), "value") for name in SCHEMA.names],
 )
+
+# -- the visitor's own graph ----------------------------------------------------------------
+
+
+def own_graph_code(setting: str, store) -> tuple[str, list[str]]:
+    """The code of the graph to lay out ("" for the generated one) and what to say about it:
+    the link's graph (`graph` setting), else one too big for a link, held by the page's store
+    (checked again here: the store comes from the browser)."""
+    if setting or not isinstance(store, dict) or not store.get("code"):
+        return setting, []
+    try:
+        code = own_graph.check_code(str(store["code"]))
+    except ValueError as error:
+        return "", [f"Your graph cannot be laid out: {error}; laying out the generated graph."]
+    return code, [f"Your graph is too big for a link ({len(code):,} characters; a link holds "
+                  f"{own_graph.LINK_CHARS:,}): a link to this page shows the generated graph."]
+
+
+def _own_graph_panel(values: dict, hidden: set) -> html.Div:
+    """Paste or upload an edge list; the server reads it whole or says which line is wrong."""
+    text_id = lesson_id("edges-text", LESSON)
+    return html.Div(
+        [
+            html.H4("Your own graph"),
+            html.Label("Paste an edge list: one link per line, a b or a,b", htmlFor=dom_id(text_id),
+                       className="ls-control-label gl-edges-label"),
+            dcc.Textarea(id=text_id, rows=4, className="gl-edges-text", spellCheck=False,
+                         placeholder="source,target\n1,2\n2,3\nalice,bob"),
+            html.Div(
+                [html.Button("Use pasted edges", id=lesson_id("edges-paste", LESSON), className="gl-edges-use",
+                             n_clicks=0, type="button"),
+                 dcc.Upload(html.Button("Upload an edge list…", className="gl-edges-upload", type="button"),
+                            id=lesson_id("edges-upload", LESSON), max_size=own_graph.FILE_BYTES_MAX + 1,
+                            className="gl-upload"),
+                 html.Button("Generated graph", id=lesson_id("edges-drop", LESSON), className="ls-prev",
+                             n_clicks=0, type="button", title="Lay out the generated graph again")],
+                className="gl-actions"),
+            html.P(f"Up to {MAX_CIRCLES:,} circles; names are integers or short words. "
+                   "The graph is part of the link while it fits.", className="ls-control-help"),
+            html.P(id=lesson_id("edges-message", LESSON), className="ls-message", role="status",
+                   **{"aria-live": "polite"}),
+            dcc.Store(id=lesson_id("own-graph", LESSON)),
+            *ENGINE.controls(values, hidden, ["graph"]),
+        ],
+        className="gl-own-graph" + (" ls-hidden" if "graph" in hidden else ""),
+    )
+
+
+@dash.callback(
+    Output(setting_id(LESSON, "graph"), "value", allow_duplicate=True),
+    Output(lesson_id("own-graph", LESSON), "data"),
+    Output(lesson_id("edges-message", LESSON), "children"),
+    Output(lesson_id("edges-message", LESSON), "className"),
+    Input(lesson_id("edges-paste", LESSON), "n_clicks"),
+    Input(lesson_id("edges-upload", LESSON), "contents"),
+    Input(lesson_id("edges-drop", LESSON), "n_clicks"),
+    State(lesson_id("edges-text", LESSON), "value"),
+    State(lesson_id("edges-upload", LESSON), "filename"),
+    prevent_initial_call=True,
+)
+def load_edges(_paste, contents, _drop, text, filename):
+    """An edge list, pasted or uploaded, read whole on the server: into the link when its
+    code fits, else into the page's store; or a message naming the line at fault."""
+    trigger = dash.ctx.triggered_id
+    if trigger == lesson_id("edges-drop", LESSON):
+        return "", None, "Laying out the generated graph: press Run.", "ls-message is-ok"
+    source = "the pasted text"
+    try:
+        if trigger == lesson_id("edges-upload", LESSON):
+            source = f"“{str(filename or 'the file')[:60]}”"
+            data = _upload_bytes(contents)
+        else:
+            data = text if isinstance(text, str) else ""
+        graph = own_graph.parse_edge_list(data)
+    except ValueError as error:
+        return dash.no_update, dash.no_update, f"Not loaded, {source}: {error}.", "ls-message is-error"
+    code = own_graph.encode(graph.n, graph.edges)
+    loaded = f"Loaded {source}: {graph.n:,} circles, {len(graph.edges):,} links. Press Run to lay it out."
+    if own_graph.fits_link(code):
+        return code, None, loaded, "ls-message is-ok"
+    return "", {"code": code}, (f"{loaded} It is too big for a link ({len(code):,} characters; a link holds "
+                                f"{own_graph.LINK_CHARS:,}), so a link to this page shows the generated graph."), \
+        "ls-message is-ok"
+
+
+def _upload_bytes(contents) -> bytes:
+    """The bytes of a dcc.Upload's contents ("data:<type>;base64,<data>"); ValueError if none."""
+    if not isinstance(contents, str) or "," not in contents:
+        raise ValueError(f"no file arrived (files of up to {own_graph.FILE_BYTES_MAX:,} bytes)")
+    if len(contents) > own_graph.FILE_BYTES_MAX * 4 // 3 + 200:
+        raise ValueError(f"the file has more than {own_graph.FILE_BYTES_MAX:,} bytes")
+    try:
+        return base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the file did not arrive whole") from None
+
 
 __all__ = ["PAGE", "layout", "SCHEMA", "STEPS", "VIEWS", "ENGINE", "show_step", "build_scene"]

@@ -94,6 +94,7 @@ sizes_of_mlp_runs = memoize()(experiments.sizes_of_mlp_runs)
 comparison = memoize()(experiments.comparison)
 case_comparison = memoize()(experiments.case_comparison)
 race = memoize()(experiments.race)
+race_over_seeds = memoize()(experiments.race_over_seeds)
 surface = memoize()(experiments.surface)
 
 
@@ -332,12 +333,40 @@ def compare_view(ctx) -> View:
 OPTIMIZER_STYLE = {name: (PALETTE[i % 6], "solid" if i < 6 else "dash") for i, name in enumerate(optim.OPTIMIZERS)}
 
 
+def _race_table(result: dict, runs: list[dict]) -> list:
+    """The race again over RACE_SEEDS seeds (`race_over_seeds`): one row per optimizer."""
+    seeds = result["epochs_to"].shape[1]
+
+    def median(values):
+        return float(np.median(values))
+
+    body = []
+    for o, run in enumerate(runs):
+        reached = np.isfinite(result["epochs_to"][o])
+        to = median(np.where(reached, result["epochs_to"][o], np.inf))
+        body.append(html.Tr([html.Td(run["name"]), html.Td(f"{int(reached.sum())} of {seeds}"),
+                             html.Td("—" if not np.isfinite(to) else f"{to:g}"),
+                             html.Td(f"{median(result['final'][o]):.2g}"),
+                             html.Td(f"{int(result['first'][o])}"), html.Td(f"{int(result['lowest'][o])}")]))
+    return [
+        html.H3(f"The race on {seeds} seeds"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in (
+            "", "seeds within the target", "median epochs to it", "median loss above the best at the end",
+            "seeds where it got there first", "seeds where it ended lowest")])), html.Tbody(body)],
+            className="ls-table"),
+        html.P(f"Seeds 0 to {seeds - 1}: new noise, new start; each optimizer at the rate it won on seed 0. "
+               f"Target: the loss within {TARGET:g} of the best line's. Ties count for each optimizer tied.",
+               className="lab-note"),
+    ]
+
+
 def race_view(ctx) -> View:
-    """Every optimizer from the same start, each at its best rate."""
+    """Every optimizer from the same start, each at its best rate; below, the race again over many seeds."""
     frames = frame_indices(RACE_EPOCHS + 1)
     labels = [f"epoch {int(e)}" for e in frames]
     runs = [{**r, "color": OPTIMIZER_STYLE[r["optimizer"]][0], "dash": OPTIMIZER_STYLE[r["optimizer"]][1],
              "loss": r["excess"]} for r in race()]
+    seeds = race_over_seeds(tuple((r["optimizer"], r["lr"]) for r in runs))
     return _shown({
         "left": _surface_of(*NARRATED, [r["params"] for r in runs],
                             [{"name": r["name"], "color": r["color"], "dash": r["dash"],
@@ -348,7 +377,7 @@ def race_view(ctx) -> View:
                                         title="Standing: loss above the best line's"),
         "wide": figures.loss_curves_figure(np.arange(RACE_EPOCHS + 1), runs, frames, labels,
                                            title="Loss above the best line's, epoch by epoch", legend_outside=True),
-    })
+    }, panels=["summary"], summary=_race_table(seeds, runs))
 
 
 def _free_hyper(values: dict) -> tuple:

@@ -216,7 +216,8 @@ def test_tangle_rates_fill_in_one_optimizer_per_request(monkeypatch):
     tangle = FIGURES.index("tangle")
     fake = {name: {"optimizer": name, "tangled": k, "trials": 50, "rate": k / 50, "with_crossings": k,
                    "high_energy": k, "diverged": 0} for k, name in enumerate(experiments.TANGLE_OPTIMIZERS)}
-    monkeypatch.setattr(page, "tangle_result", lambda name: fake[name])
+    asked = []
+    monkeypatch.setattr(page, "tangle_result", lambda name, lr: asked.append((name, lr)) or fake[name])
     first, *rest = page.TANGLE_CALLBACKS
     assert first(0, 0) is dash.no_update and first("tangle", "tangle") is dash.no_update
     assert rest[0](None, tangle) is dash.no_update
@@ -229,6 +230,9 @@ def test_tangle_rates_fill_in_one_optimizer_per_request(monkeypatch):
     assert "computing" in partial.layout.title.text
     full = page.show_tangle_rates(*results)
     assert list(full.data[0].y) == [0, 0.02, 0.04, 0.06] and "computing" not in full.layout.title.text
+    # Each optimizer at its own best step size, named under its bar.
+    assert asked == list(experiments.TANGLE_RATES.items())
+    assert list(full.data[0].x) == ["SGD, η = 0.2", "Momentum, η = 0.1", "Nesterov, η = 0.07", "Adam, η = 2"]
 
 
 def test_layout_survives_any_query():
@@ -265,3 +269,9 @@ def test_every_label_and_choice_comes_from_the_schema():
     mode = next(c for c in tree if getattr(c, "id", None) == page.setting_id(page.LESSON, "mode"))
     assert mode.className == "gl-radio" and mode.inline
     assert [o["label"] for o in mode.options] == ["one optimizer", "race"]
+
+
+def test_an_optimizer_at_two_step_sizes_is_named_with_each():
+    out = call(FIGURES.index("momentum"))
+    assert [p["name"] for p in out["scene"]["panels"]] == ["SGD, η = 0.02", "Momentum, η = 0.02", "SGD, η = 0.15"]
+    assert [p["name"] for p in call(FIGURES.index("race"))["scene"]["panels"]] == ["SGD", "Momentum", "Adam", "L-BFGS"]

@@ -1,5 +1,5 @@
 """The optimizer lab's steps, run through the lesson engine as the server would (outputs by
-name), with bad input; and the narration's numbers checked against the runs the page shows."""
+name), with bad input."""
 
 import json
 import re
@@ -12,7 +12,6 @@ from dash._utils import to_json
 
 from app.lessons import optimizer_lab as experiments
 from app.main import app
-from app.ml import adaptive
 from pages import optimizer_lab as page
 
 FIGURES = [s.figure for s in page.STEPS]
@@ -197,83 +196,15 @@ def test_every_control_is_built_from_the_schema():
 
 
 # --------------------------------------------------------------------------
-# The narration's numbers are those of the runs
+# The narration's claims are measured in tests/lessons/test_optimizer_lab_claims.py.
 
 
-def says(text: str) -> bool:
-    return text in NARRATION
-
-
-def test_the_narration_of_the_fit_and_inside_steps_is_true():
-    fit = experiments.fit_run(0.5, 0, *experiments.FIT[:2], experiments.FIT[2], experiments.N_POINTS)
-    adam, momentum, rmsprop = (experiments.inside_run(k) for k in ("adam", "momentum", "rmsprop"))
-    assert says(f"from {fit['excess'][0]:.1f} above the best loss") and says(f"above the best loss\nto {fit['excess'][5]:.2f}")
-    assert says(f"still {fit['excess'][100]:.3f} above")
-    (x, _), _ = experiments.problem(0.5, 0)
-    curvatures = np.linalg.eigvalsh(2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]]))
-    assert says(f"{curvatures[1] / curvatures[0]:.0f} times more steeply")
-    assert says(f"above $\\eta \\approx {2 / curvatures[1]:.2f}$ it diverges")
-    assert says(f"ends {adam['excess'][-1]:.4f}")
-    assert says(f"{momentum['step'][0][0]:.2f}; the third already by {momentum['step'][2][0]:.2f}")
-    assert says(f"{momentum['excess'][-1]:.3f} above the best")
-    assert says(f"After 50 steps it is {rmsprop['excess'][-1]:.3f}")
-    np.testing.assert_allclose(np.abs(rmsprop["step"][0]), 10 * 0.1, rtol=1e-6)
-
-
-def test_the_narration_of_the_sizes_steps_is_true():
-    gd, adam = experiments.sizes_of_line_runs()
-    slow, fast = experiments.sizes_of_mlp_runs()
-    assert np.nanmax(gd["angle"][10:]) < 1.0                       # "stays at 0°" after epoch 10
-    assert says(f"from epoch {int(np.argmax(adam['angle'] > 90)) + 1} on")
-    assert says(f"({np.nanmean(adam['angle'][40:]):.0f}° on average")
-    assert says(f"{slow['n_params']} parameters") and says(f"{slow['steps_per_epoch']} steps per epoch")
-    assert says(f"{np.nanmean(slow['angle'][-10:]):.0f}° apart") and says(f"{np.nanmean(fast['angle'][-10:]):.0f}° apart")
-    assert np.all(np.diff(slow["loss"]) < 0) and not np.all(np.diff(fast["loss"]) < 0)
-    assert says(f"to {slow['loss'][-1]:.3f}") and says(f"({fast['loss'][-1]:.4f}") and fast["accuracy"] == 1.0
-
-
-def test_the_narration_of_the_rule_steps_is_true():
-    runs = {r: experiments.rule_pair(r) for r in experiments.RULE_DEMO}
-    without, boost = runs["boost"]
-    assert np.isnan(adaptive.epochs_to_target(without["excess"], page.TARGET))
-    assert says(f"best in {int(adaptive.epochs_to_target(boost['excess'], page.TARGET))} epochs")
-    assert says(f"up to {boost['lr_scale'].max():.0f} times")
-    without, careful = runs["careful"]
-    assert says("340,000") and 3.35e5 < without["excess"][10] < 3.45e5               # "340,000"
-    assert says("about $10^{44}$") and 1e44 <= without["excess"][100] < 1e45
-    assert careful["lr_scale"][0] == 1.0 and set(careful["lr_scale"][1:]) == {0.5}      # "cut once to 0.1"
-    assert says(f"best after {int(adaptive.epochs_to_target(careful['excess'], page.TARGET))}\nepochs")
-    without, eve = runs["eve"]
-    assert says(f"best after {int(adaptive.epochs_to_target(eve['excess'], page.TARGET))} epochs")
-    assert says(f"{int(eve['extra_evals'].sum())} extra loss evaluations")
-    assert eve["multiplier"].min() >= 2 and 0.2 <= np.mean(eve["multiplier"] == 8) < 0.3
-
-
-def test_the_narration_of_the_comparison_is_computed_not_written():
-    rows = {case: {r["name"]: r for r in experiments.summary_rows(experiments.case_comparison(case))}
-            for case in experiments.CASES}
-    gentle, large, momentum = rows["gentle"], rows["large"], rows["momentum"]
-    assert says(f"needs {gentle['boost']['median']:g}\n  epochs instead of {gentle['none']['median']:g}")
-    assert says(f"EVE {gentle['eve']['median']:g} epochs, but {gentle['eve']['work']:g} evaluations")
-    assert gentle["careful"]["median"] == gentle["none"]["median"]
-    assert says(f"(median {large['careful']['median']:g} epochs)")
-    assert all(large[r]["reached"] == 0 for r in ("none", "boost", "eve"))
-    assert says(f"({momentum['boost']['median']:g} epochs instead of {momentum['none']['median']:g})")
-    assert says(f"({momentum['eve']['median']:g} epochs, {momentum['eve']['work']:g} evaluations)")
-    assert momentum["careful"]["reached"] == 0
-
-
-def test_the_narration_of_the_race_is_true():
-    runs = {r["optimizer"]: r for r in experiments.race()}
-    finals = {name: r["excess"][-1] for name, r in runs.items()}
-    assert min(finals, key=finals.get) == "rmsprop" and says(f"RMSprop (η = {runs['rmsprop']['lr']:g})")
-    first = {name: adaptive.epochs_to_target(r["excess"], page.TARGET) for name, r in runs.items()}
-    assert min(first, key=lambda n: np.nan_to_num(first[n], nan=1e9)) == "nesterov"
-    assert says(f"(epoch {int(first['nesterov'])})") and says(f"still {finals['adadelta']:.1f} above")
-    np.testing.assert_allclose(runs["nesterov"]["params"], runs["kochenderfer_nesterov"]["params"], atol=1e-9)
-    assert np.all(np.diff(runs["sgd"]["excess"]) <= 0)
-    rises = np.mean(np.diff(runs["adam"]["excess"]) > 0)
-    assert 0.4 < rises < 0.6  # "in almost every other epoch"
+def test_the_race_step_shows_the_race_over_many_seeds_in_a_table():
+    out = call(step_of("race"))
+    assert "ls-hidden" not in out["panel:summary"] and "ls-hidden" in out["panel:case"]
+    text = json.dumps(json.loads(to_json(out["summary"])), ensure_ascii=False)
+    assert f"The race on {experiments.RACE_SEEDS} seeds" in text and "RMSprop (η = 0.3)" in text
+    assert "ls-hidden" in call(step_of("inside-adam"))["panel:summary"]
 
 
 def test_every_number_in_the_free_play_task_is_the_page_s_own():

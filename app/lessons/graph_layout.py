@@ -9,6 +9,7 @@ bad input raises ValueError naming the limit.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -58,6 +59,7 @@ class Scene:
     steps: int
     runs: tuple[Run, ...]
     arrows: float = 0.0       # if > 0: an arrow of -arrows * grad E from every circle
+    graph: str = ""           # if not "": the visitor's graph (`own_graph.encode`), instead of family and n
 
 
 def lesson_run(name: str, init: str = "random", **hyper: float) -> Run:
@@ -65,26 +67,52 @@ def lesson_run(name: str, init: str = "random", **hyper: float) -> Run:
     return Run(name, tuple(sorted({**gl.LESSON_DEFAULTS.get(name, {}), **hyper}.items())), init)
 
 
+# Comparisons of optimizers give each its own best step size: the η of a sweep that did
+# best, tried from the lesson's default (gl.LESSON_DEFAULTS) up, about 1.5x apart, to the
+# first η past the best that did clearly worse. The sweeps are rerun by the lesson's tests.
+
+# The tangle-rate experiment (the seed's "momentum methods get stuck less easily"), measured:
+# TANGLE_TRIALS random trees of TANGLE_N circles (seeds 0, 1, ...), each from its own random start.
+TANGLE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+TANGLE_N, TANGLE_TRIALS, TANGLE_STEPS = 12, 50, 300
+#: The sweep's trees are other ones (seeds from TANGLE_TUNING_SEED), so that the counts shown
+#: are not those the step sizes were picked on. Clearly worse: 45 or more of the 50 tangled.
+TANGLE_TUNING_SEED = 1000
+TANGLE_SWEEP = {"sgd": (0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3),
+                "momentum": (0.02, 0.03, 0.05, 0.07, 0.1, 0.15),
+                "nesterov": (0.02, 0.03, 0.05, 0.07, 0.1, 0.15),
+                "adam": (0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)}
+#: The η of each sweep with the fewest tangled tuning trees.
+TANGLE_RATES = {"sgd": 0.2, "momentum": 0.1, "nesterov": 0.07, "adam": 2.0}
+
+# The race: one grid, one smart start; the score of a run is the mean of log10 E over its
+# steps (getting low early and staying low both count); clearly worse: 10 times the best's.
+RACE = ("grid", 300, 0, 300)
+RACE_SWEEP = {"sgd": (0.02, 0.03, 0.05, 0.07, 0.1),
+              "momentum": (0.02, 0.03, 0.05, 0.07, 0.1, 0.15),
+              "adam": (0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0)}
+#: The η of each sweep with the lowest score.
+RACE_RATES = {"sgd": 0.07, "momentum": 0.1, "adam": 0.5}
+
 # The narrated steps' scenes: the narration's numbers are measured on exactly these.
 TREE = ("tree", 16, 0)
+#: Gradient descent near momentum's effective step η / (1 - β) = 10 x 0.02 for β = 0.9
+#: (at exactly 0.2 it diverges, slowly: a panel flying apart would shrink the other two).
+NEAR_STEP = lesson_run("sgd", lr=0.15)
 NARRATED = {
     "intro": Scene(*TREE, 300, (lesson_run("momentum"),)),
     "objective": Scene(*TREE, 0, (lesson_run("sgd"),), arrows=0.1),
     "descent": Scene(*TREE, 300, (lesson_run("sgd"),), arrows=0.1),
-    "momentum": Scene(*TREE, 300, (lesson_run("sgd"), lesson_run("momentum"))),
+    "momentum": Scene(*TREE, 300, (lesson_run("sgd"), lesson_run("momentum"), NEAR_STEP)),
     "adaptive": Scene(*TREE, 300, (lesson_run("sgd", lr=0.3), lesson_run("rmsprop", lr=0.3),
                                    lesson_run("adam", lr=0.3))),
-    "tangle": Scene("tree", 12, 18, 300, tuple(lesson_run(name) for name in ("sgd", "momentum",
-                                                                            "nesterov", "adam"))),
+    "tangle": Scene("tree", TANGLE_N, 18, TANGLE_STEPS, tuple(lesson_run(name, lr=TANGLE_RATES[name])
+                                                              for name in TANGLE_OPTIMIZERS)),
     "big": Scene("grid", 2_000, 0, 200, (lesson_run("momentum"),)),
     "smart": Scene("grid", 2_000, 0, 200, (lesson_run("momentum"), lesson_run("momentum", "smart"))),
-    "race": Scene("grid", 300, 0, 300, tuple(lesson_run(name, "smart") for name in
-                                             ("sgd", "momentum", "adam", "lbfgs"))),
+    "race": Scene(*RACE, tuple(lesson_run(name, "smart", **({"lr": RACE_RATES[name]} if name in RACE_RATES else {}))
+                               for name in ("sgd", "momentum", "adam", "lbfgs"))),
 }
-
-# The tangle-rate experiment (the seed's "momentum methods get stuck less easily"), measured.
-TANGLE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
-TANGLE_N, TANGLE_TRIALS, TANGLE_STEPS = 12, 50, 300
 
 
 def _whole(name: str, value, low: int, high: int) -> int:
@@ -148,7 +176,8 @@ def playground_scene(values: dict) -> tuple[Scene, list[str]]:
     _whole("racers", len(names), 1, MAX_RUNS)
     init = _one_of("init", values["init"], gl.INITS)
     runs = tuple(Run(name, hyper_for(name, values if name == mine else None), init) for name in names)
-    n = _whole("n (circles)", values["n"], 1, MAX_CIRCLES)
+    graph = values.get("graph") or ""
+    n = graph_edges("", 0, 0, graph)[0] if graph else _whole("n (circles)", values["n"], 1, MAX_CIRCLES)
     steps = _whole("steps", values["steps"], 1, MAX_RUN_STEPS)
     allowed = max(1, CIRCLE_STEP_BUDGET // (n * len(runs)))
     if steps > allowed:
@@ -156,7 +185,7 @@ def playground_scene(values: dict) -> tuple[Scene, list[str]]:
                      f"the limit of {CIRCLE_STEP_BUDGET:,} circle-steps per run request; running {allowed:,} steps.")
         steps = allowed
     family = _one_of("family", values["family"], gl.FAMILIES)
-    return Scene(family, n, _whole("seed", values["seed"], 0, MAX_SEED), steps, runs), notes
+    return Scene(family, n, _whole("seed", values["seed"], 0, MAX_SEED), steps, runs, graph=graph), notes
 
 
 # -- frames and runs --------------------------------------------------------------------
@@ -186,16 +215,26 @@ def metric_count(n: int, m: int, runs: int, frames: int) -> int:
     return int(min(frames, max(2, METRIC_BUDGET_MS // (runs * cost))))
 
 
+def graph_edges(family: str, n: int, seed: int, graph: str = "") -> tuple[int, np.ndarray]:
+    """(n, edges (m, 2)) of `make_graph(family, n, seed)`, or of the visitor's graph code if given
+    (`own_graph.decode`: ValueError if it is damaged or over the lesson's limits)."""
+    if graph:
+        from app.lessons import own_graph     # it reads this module's limits
+        return own_graph.decode(graph)
+    return n, gl.make_graph(family, n, seed)
+
+
 def scene_frames(scene: Scene) -> tuple[int, int]:
     """(frames, metric_frames) of a scene: frames shown per run, and how many of them get metrics."""
     frames = frame_count(scene.n, scene.steps, len(scene.runs))
-    links = len(gl.make_graph(scene.family, scene.n, scene.seed))
+    links = len(graph_edges(scene.family, scene.n, scene.seed, scene.graph)[1])
     return frames, metric_count(scene.n, links, len(scene.runs), frames)
 
 
 def layout_run(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
-               frames: int, metric_frames: int, arrows: float = 0.0) -> dict:
-    """One run on `make_graph(family, n, seed)` from the start of `seed`, at `frames` shown frames.
+               frames: int, metric_frames: int, arrows: float = 0.0, graph: str = "") -> dict:
+    """One run on `make_graph(family, n, seed)` (or on the visitor's graph code `graph`, whose
+    circles are then n) from the start of `seed`, at `frames` shown frames.
 
     Returns edges (m, 2) int, positions (F, n, 2) float32 at steps
     frame_steps (F,) (clamped to the last step run), loss (S + 1,) E at every
@@ -208,7 +247,7 @@ def layout_run(family: str, n: int, seed: int, optimizer: str, hyper: tuple, ini
     metric_frames = _whole("metric_frames", metric_frames, 1, frames)
     if isinstance(arrows, bool) or not isinstance(arrows, numbers.Real) or not 0 <= arrows <= 1e3:
         raise ValueError(f"arrows must be a scale from 0 to 1000, got {arrows!r}")
-    edges = gl.make_graph(family, n, seed)
+    n, edges = graph_edges(family, n, seed, graph)
     history = gl.run_layout(edges, n, gl.layout_optimizer(optimizer, **dict(hyper)), steps, init, seed,
                             radius=RADIUS)
     last = int(history.frame_steps[-1])
@@ -239,10 +278,26 @@ def _downhill(positions: np.ndarray, edges: np.ndarray, scale: float) -> np.ndar
     return np.stack([-scale * gl.layout_loss_and_grad(X, edges, RADIUS)[1] for X in positions])
 
 
-def tangle_result(optimizer: str) -> dict:
-    """`tangle_rate` of one optimizer over the lesson's TANGLE_TRIALS random trees of TANGLE_N circles."""
-    return gl.tangle_rate(_one_of("optimizer", optimizer, gl.OPTIMIZER_NAMES), n=TANGLE_N, trials=TANGLE_TRIALS,
-                          seed=0, family="tree", steps=TANGLE_STEPS)
+def tangle_result(optimizer: str, lr: float | None = None, first_seed: int = 0, n: int = TANGLE_N) -> dict:
+    """`tangle_rate` of one optimizer at step size `lr` (None: its TANGLE_RATES one, else the
+    lesson's default) over TANGLE_TRIALS random trees of n circles, seeds first_seed, first_seed + 1, ..."""
+    optimizer = _one_of("optimizer", optimizer, gl.OPTIMIZER_NAMES)
+    lr = TANGLE_RATES.get(optimizer) if lr is None else lr
+    return gl.tangle_rate(optimizer, n=_whole("n", n, 2, 100), trials=TANGLE_TRIALS,
+                          seed=_whole("first_seed", first_seed, 0, MAX_SEED), family="tree", steps=TANGLE_STEPS,
+                          **({} if lr is None else {"lr": lr}))
 
 
-__all__ = ["NARRATED", "Run", "Scene", "layout_run", "playground_scene", "scene_frames", "tangle_result"]
+def race_score(optimizer: str, lr: float) -> float:
+    """The race's score of `optimizer` at step size `lr`: the mean of log10 E (E floored at
+    1e-12) over the steps 0..300 of its run on the RACE grid from the smart start; inf if it diverged."""
+    family, n, seed, steps = RACE
+    history = gl.run_layout(gl.make_graph(family, n, seed), n,
+                            gl.layout_optimizer(_one_of("optimizer", optimizer, tuple(RACE_SWEEP)), lr=lr),
+                            steps, "smart", seed, radius=RADIUS)
+    if history.diverged_at is not None:
+        return math.inf
+    return float(np.mean(np.log10(np.maximum(history.loss, 1e-12))))
+
+
+__all__ = ["NARRATED", "Run", "Scene", "layout_run", "playground_scene", "race_score", "scene_frames", "tangle_result"]

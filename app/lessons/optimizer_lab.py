@@ -61,9 +61,10 @@ CASES = {  # the with/without comparison: label, optimizer, hyper
     "large": ("Gradient descent, η = 0.2 (too large)", "sgd", (("lr", 0.2),)),
     "momentum": ("Momentum, η = 0.02, β = 0.9", "momentum", (("lr", 0.02), ("momentum", 0.9))),
 }
-COMPARE_SEEDS, COMPARE_EPOCHS = 12, 150
+COMPARE_SEEDS, COMPARE_EPOCHS = 20, 150
 RACE_EPOCHS = 100
-RACE_RATES = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+RACE_RATES = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)   # 100: the largest any optimizer allows
+RACE_SEEDS = 20                     # the race again on seeds 0..19, each optimizer at the rate it won on seed 0
 
 
 # -- the problem ------------------------------------------------------------------------
@@ -177,22 +178,25 @@ def sizes_of_line_runs() -> list[dict]:
 
 
 def sizes_of_mlp_runs() -> list[dict]:
-    """An MLP MLP_SIZES on the standardized breast-cancer data, Adam at the rates of MLP_RUNS.
+    """The narrated network runs: `mlp_run` at each rate of MLP_RUNS, seed 0, each with its "name"."""
+    return [{"name": label, **mlp_run(lr, 0)} for label, lr in MLP_RUNS]
 
-    Per run: name, loss (E+1,) cross-entropy in nats, norm (E,), angle (E,)
-    degrees, accuracy on the training cases, n_params, steps_per_epoch.
+
+def mlp_run(lr: float, seed: int) -> dict:
+    """An MLP MLP_SIZES on the standardized breast-cancer data, Adam at rate `lr`, MLP_EPOCHS
+    epochs of batches of MLP_BATCH; `seed` draws the weights and the batch order.
+
+    Returns loss (E+1,) cross-entropy in nats, norm (E,), angle (E,) degrees,
+    accuracy on the training cases, n_params, steps_per_epoch.
     """
     table = datasets.load_breast_cancer()
     X, _, _ = datasets.standardize(table.X)
     model = MLP(MLP_SIZES, "relu", "softmax_ce")
-    runs = []
-    for label, lr in MLP_RUNS:
-        hist = adaptive.run_epochs(model, optim.adam(lr=lr), (X, table.y), MLP_EPOCHS, 0, batch_size=MLP_BATCH)
-        changes = instrument.epoch_changes(hist.params)
-        accuracy = float(np.mean(model.predict({k: v[-1] for k, v in hist.params.items()}, X) == table.y))
-        runs.append({"name": label, "loss": hist.loss, "norm": changes["norm"], "angle": changes["angle"],
-                     "accuracy": accuracy, "n_params": model.n_params, "steps_per_epoch": hist.steps_per_epoch})
-    return runs
+    hist = adaptive.run_epochs(model, optim.adam(lr=lr), (X, table.y), MLP_EPOCHS, seed, batch_size=MLP_BATCH)
+    changes = instrument.epoch_changes(hist.params)
+    accuracy = float(np.mean(model.predict({k: v[-1] for k, v in hist.params.items()}, X) == table.y))
+    return {"loss": hist.loss, "norm": changes["norm"], "angle": changes["angle"], "accuracy": accuracy,
+            "n_params": model.n_params, "steps_per_epoch": hist.steps_per_epoch}
 
 
 def race() -> list[dict]:
@@ -217,6 +221,38 @@ def race() -> list[dict]:
         runs.append({"name": f"{spec.label} (η = {lr:g})", "optimizer": name, "lr": lr,
                      "params": hist.params, "excess": hist.loss - best_loss})
     return runs
+
+
+def race_over_seeds(rates: tuple) -> dict:
+    """The race again on seeds 0..RACE_SEEDS-1 (new noise, new start), each optimizer at its rate
+    of `rates` ((name, lr), ...: the rates it won in `race`).
+
+    Returns names [O], epochs_to (O, S) first epoch within TARGET of the best line's loss
+    (nan: never), final (O, S) loss above the best line's after RACE_EPOCHS epochs (inf:
+    diverged), rises (O, S) share of epochs whose loss rose, lowest (O,) seeds on which the
+    optimizer ended lowest, first (O,) seeds on which it came within TARGET first (ties count
+    for each optimizer tied).
+    """
+    names = [name for name, _ in rates]
+    for name, lr in rates:
+        build_optimizer(name, (("lr", lr),))            # ValueError for an unknown name or a bad rate
+    shape = (len(rates), RACE_SEEDS)
+    epochs_to, final, rises = np.full(shape, np.nan), np.full(shape, np.inf), np.zeros(shape)
+    for s in range(RACE_SEEDS):
+        (x, y), start = problem(NARRATED[0], s)
+        _, best_loss = best_line(NARRATED[0], s)
+        for o, (name, lr) in enumerate(rates):
+            hist = adaptive.run_epochs(LINE, build_optimizer(name, (("lr", lr),)), (x, y), RACE_EPOCHS, s,
+                                       params=start)
+            excess = hist.loss - best_loss
+            epochs_to[o, s] = adaptive.epochs_to_target(excess, TARGET)
+            rises[o, s] = float(np.mean(np.diff(excess) > 0))
+            if hist.diverged_at is None:
+                final[o, s] = excess[-1]
+    soonest = np.where(np.isnan(epochs_to), np.inf, epochs_to)
+    return {"names": names, "epochs_to": epochs_to, "final": final, "rises": rises,
+            "lowest": (final == final.min(axis=0)).sum(axis=1),
+            "first": (np.isfinite(soonest) & (soonest == soonest.min(axis=0))).sum(axis=1)}
 
 
 # -- with and without, over many seeds ---------------------------------------------------

@@ -51,7 +51,7 @@ def page_requests(dash_duo):
 
 SIGNATURES = {  # traces (links, circles, arrows per panel), circles, steps of the run
     "intro": [2, 16, "300"], "objective": [3, 16, "0"], "descent": [3, 16, "300"],
-    "momentum": [4, 16, "300"], "adaptive": [6, 16, "300"], "tangle": [8, 12, "300"],
+    "momentum": [6, 16, "300"], "adaptive": [6, 16, "300"], "tangle": [8, 12, "300"],
     "big": [2, 2000, "200"], "smart": [4, 2000, "200"], "race": [8, 300, "300"], "free": [2, 40, "300"],
 }
 

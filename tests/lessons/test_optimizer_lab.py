@@ -265,3 +265,10 @@ def test_the_window_holds_the_start_the_best_line_and_the_path_but_not_a_diverge
 def test_a_path_of_the_wrong_shape_is_refused(path):
     with pytest.raises(ValueError, match=r"shape \(k, 2\)"):
         lab.window_around(0.5, 0, path)
+
+
+@pytest.mark.parametrize("rates, match", [((("turbo", 0.1),), "unknown optimizer"), ((("sgd", float("nan")),), "lr"),
+                                          ((("adam", 1e9),), "lr"), ((("sgd", -1.0),), "lr")])
+def test_a_race_over_seeds_refuses_bad_rates(rates, match):
+    with pytest.raises(ValueError, match=match):
+        lab.race_over_seeds(rates)

@@ -438,6 +438,7 @@ def graph_layout() -> dict:
     big = ex.NARRATED["smart"]
     (folded, _), (smart, _) = final("smart", 0), final("smart", 1)
     assert [run.init for run in big.runs] == ["random", "smart"]
+    assert abs(1 / (1 - mom_hyper["momentum"]) - 10) < 1e-9    # "about ten times η"
     return {
         "momentum": [
             ("see", "(step 4)", step["momentum"]),
@@ -446,6 +447,9 @@ def graph_layout() -> dict:
              sgd["loss"][-1], sgd["final"]["crossings"]),
             ("prompt", "momentum β = 0.9", mom_hyper["momentum"]),
             ("answer", "E falls below 0.01 by step 98", 0.01, first_below(mom["loss"], 0.01)),
+            # momentum's steps add up to η / (1 − β): ten times η at β = 0.9
+            ("answer", "with β = 0.9 momentum's steps add up to about ten times η", mom_hyper["momentum"]),
+            ("answer", "Step 6 compares each optimizer", step["tangle"]),
         ],
         "too-large": [
             ("see", "(step 5)", step["adaptive"]),
