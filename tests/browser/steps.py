@@ -50,7 +50,9 @@ def axe_violations(dash_duo, impacts=("serious", "critical")) -> list[str]:
         driver.execute_script(AXE.read_text(encoding="utf-8"))
     result = driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
-        axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+        // A Plotly graph is a picture described by its text alternative (checked apart):
+        // leaving its thousands of SVG nodes out makes each run several times faster.
+        axe.run({exclude: [['.js-plotly-plot']]}, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
                            resultTypes: ['violations']})
           .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                  nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))
