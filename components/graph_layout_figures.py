@@ -9,14 +9,14 @@ The layout figure is drawn in the browser by `app/assets/graph-layout.js`
 from a *scene*: a base figure (one panel per run; per panel a links trace,
 a circles trace and, on top, an optional arrows trace) plus the positions of
 every frame. Links are rebuilt there from the edge list, so a frame costs 2n
-coordinates instead of 6m (packed as 16-bit steps, see `pack`), and circle markers are sized from the current axis
+coordinates instead of 6m (whole quanta, each frame as its change from the one
+before, see `quantize`), and circle markers are sized from the current axis
 scale so that they stay circles of the true radius when zooming. Circles
 are SVG markers up to `WEBGL_FROM` circles and WebGL markers beyond.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 
 import numpy as np
@@ -34,21 +34,34 @@ NOMINAL_PLOT_PX = 760
 #: Energies below this are drawn at this value on the log-scale loss axis.
 ENERGY_FLOOR = 1e-6
 
+#: Positions are sent rounded to 1/QUANTA of the scene's extent: 3.6 significant digits,
+#: a third of a pixel on a figure 1,400 px wide.
+QUANTA = 4096
+
 LINK_COLOR = "#4b5563"
 ARROW_COLOR = VERMILION
 
 
-def pack(values) -> dict:
-    """Coordinates (n,) float as 16-bit steps from their minimum, base64: {"lo", "step", "data"}.
+def quantum(xrange: list[float], yrange: list[float]) -> float:
+    """The rounding step of a scene's positions (radii): 1/QUANTA of its wider extent."""
+    return max(xrange[1] - xrange[0], yrange[1] - yrange[0], 1e-9) / QUANTA
 
-    A frame of 5,000 circles costs 27 kB this way instead of ~60 kB of JSON
-    numbers; the precision is (max - min) / 65535 (0.005 radii for 300 radii).
+
+def quantize(coords: np.ndarray, step: float) -> list[list[int]]:
+    """Coordinates (F, n) of F frames as whole steps: frame 0 as round(c / step), every later
+    frame as its change from the frame before (small numbers, which compress well).
+
+    Decoding is a running sum: frame k = step * (q_0 + ... + q_k), within step / 2 of coords.
+    Coordinates far off (a diverged run, NaN) are held within ±2**50 steps (exact in JSON numbers).
     """
-    v = np.asarray(values, dtype=float)
-    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
-    step = (hi - lo) / 65535.0 if hi > lo else 1.0
-    q = np.round((v - lo) / step).astype("<u2")
-    return {"lo": lo, "step": step, "data": base64.b64encode(q.tobytes()).decode("ascii")}
+    whole = np.round(np.nan_to_num(np.asarray(coords, dtype=float) / step, posinf=2.0**50, neginf=-2.0**50))
+    whole = np.clip(whole, -2.0**50, 2.0**50).astype(np.int64)
+    return np.diff(whole, axis=0, prepend=np.zeros((1, whole.shape[1]), dtype=np.int64)).tolist()
+
+
+def dequantize(changes, step: float) -> np.ndarray:
+    """(F, n) coordinates from `quantize`'s lists (what the browser computes)."""
+    return step * np.cumsum(np.asarray(changes, dtype=np.int64), axis=0)
 
 
 def _fill(color: str, alpha: float) -> str:
@@ -97,13 +110,15 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
                     "edge_ratio": [...], "crossings": [...], "exact": [...]},
       "status"     (F,) str, a note per frame ("" or "diverged at step 11"),
     edges: (m, 2) int; frame_steps: (F,) int, the step of each frame.
-    Returns a JSON-ready dict (see app/assets/graph-layout.js).
+    Returns a JSON-ready dict (see app/assets/graph-layout.js); a panel's "x" and "y" are its
+    frames' coordinates as `quantize`d to the scene's "quantum".
     """
     n = panels[0]["positions"].shape[1]
     webgl = n > WEBGL_FROM
     scatter = go.Scattergl if webgl else go.Scatter
     rows, cols = _grid(len(panels))
     xrange, yrange = _bounds(panels, radius)
+    step = quantum(xrange, yrange)
     gap = 0.02
     fig = go.Figure()
     layout = figure_layout(
@@ -151,8 +166,8 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
             "title": panel["title"],
             "name": panel.get("name", panel["title"]),
             "color": color,
-            "x": [pack(P[:, 0]) for P in panel["positions"]],
-            "y": [pack(P[:, 1]) for P in panel["positions"]],
+            "x": quantize(panel["positions"][:, :, 0], step),
+            "y": quantize(panel["positions"][:, :, 1], step),
             "ax": None if panel.get("arrows") is None else [compact(A[:, 0], 3) for A in panel["arrows"]],
             "ay": None if panel.get("arrows") is None else [compact(A[:, 1], 3) for A in panel["arrows"]],
             "energy": [float(f"{e:.4g}") for e in panel["energy"]],
@@ -166,6 +181,7 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
         "panels": scene_panels,
         "edges": np.asarray(edges, dtype=int).ravel().tolist(),
         "radius": float(radius),
+        "quantum": step,
         "steps": [int(s) for s in frame_steps],
         "webgl": webgl,
     }
@@ -173,7 +189,7 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
 
 def blank_scene() -> dict:
     """A scene with nothing to draw: no panels, an empty figure (while a step cannot be computed)."""
-    return {"figure": placeholder()["figure"], "panels": [], "edges": [], "radius": 1.0, "steps": [0],
+    return {"figure": placeholder()["figure"], "panels": [], "edges": [], "radius": 1.0, "quantum": 1.0, "steps": [0],
             "webgl": False, "frames": 1}
 
 
@@ -247,4 +263,4 @@ def tangle_bars(results: list[dict | None], labels: list[str], *, trials: int, n
     return fig
 
 
-__all__ = ["RUN_COLORS", "WEBGL_FROM", "blank_scene", "layout_scene", "loss_curves", "tangle_bars"]
+__all__ = ["RUN_COLORS", "WEBGL_FROM", "blank_scene", "dequantize", "layout_scene", "quantize", "loss_curves", "tangle_bars"]

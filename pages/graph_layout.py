@@ -82,8 +82,24 @@ PAGE = dict(
                 "move circles the way training moves weights, get tangled, and race.",
 )
 
-layout_run = memoize()(experiments.layout_run)
+layout_frames = memoize()(experiments.layout_frames)
 tangle_result = memoize()(experiments.tangle_result)
+
+
+@memoize()
+def frame_metrics(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
+                  frames: int, graph: str, k: int) -> dict:
+    """The metrics of frame k of a run (memoized one by one: scenes that share a run share them)."""
+    return experiments.frame_metrics(layout_frames(family, n, seed, optimizer, hyper, init, steps, frames, graph), k)
+
+
+def scene_run(scene: Scene, run: Run, frames: int, metric_frames: int) -> dict:
+    """`experiments.layout_run` of one run of `scene`, from memoized parts: the run at its frames,
+    and the metrics of each measured frame (the random run of "big" is also the left one of "smart")."""
+    args = (scene.family, scene.n, scene.seed, run.optimizer, run.hyper, run.init, scene.steps, frames, scene.graph)
+    picks = experiments.metric_picks(frames, metric_frames)
+    metrics = [frame_metrics(*args, int(k)) for k in picks]
+    return experiments.with_metrics(layout_frames(*args), picks, metrics, scene.arrows)
 
 
 def choice_label(name: str, choice) -> str:
@@ -120,8 +136,7 @@ def build_scene(scene: Scene, *, autoplay: bool = False) -> Built:
     """Run (memoized) every run of `scene` and build the layout scene and the loss curves."""
     k = len(scene.runs)
     frames, metric_frames = experiments.scene_frames(scene)
-    runs = [layout_run(scene.family, scene.n, scene.seed, r.optimizer, r.hyper, r.init, scene.steps,
-                       frames, metric_frames, scene.arrows, scene.graph) for r in scene.runs]
+    runs = [scene_run(scene, r, frames, metric_frames) for r in scene.runs]
     steps = experiments.wanted_steps(scene.steps, frames)
     mixed = len({r.init for r in scene.runs}) > 1
     twice = len({r.optimizer for r in scene.runs}) < k       # an optimizer at two step sizes: name them

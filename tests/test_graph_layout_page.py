@@ -1,7 +1,7 @@
 """The graph-layout page on the lesson engine: every step's outputs by name, as the server
 would compute them, with good and bad input; the callbacks that are not the step's."""
 
-import base64
+import gzip
 import json
 import re
 
@@ -9,6 +9,7 @@ import dash
 import numpy as np
 import pytest
 from dash.development.base_component import Component
+from plotly.io.json import to_json_plotly
 
 from app.lessons import graph_layout as experiments
 from app.main import app
@@ -31,9 +32,9 @@ def notices(out):
     return " ".join(p.children for p in out["notices"])
 
 
-def unpack(packed):
-    q = np.frombuffer(base64.b64decode(packed["data"]), dtype="<u2")
-    return packed["lo"] + q * packed["step"]
+def coords(scene, panel, axis="x"):
+    """(F, n) coordinates of a panel's frames, decoded as the browser does."""
+    return figures.dequantize(panel[axis], scene["quantum"])
 
 
 def components(tree):
@@ -57,7 +58,7 @@ def test_every_step_gives_a_bounded_scene_and_loss_curve(step):
     assert scene["steps"][0] == 0 and scene["steps"] == sorted(scene["steps"])
     n = DEFAULTS["n"] if figure == "free" else experiments.NARRATED[figure].n
     for panel in scene["panels"]:
-        assert len(panel["x"]) == scene["frames"] and len(unpack(panel["x"][0])) == n
+        assert coords(scene, panel).shape == coords(scene, panel, "y").shape == (scene["frames"], n)
         assert np.isfinite(panel["energy"]).all()
     assert len(json.dumps(scene)) + len(json.dumps(loss)) < 1_600_000
     assert out["caption"] and out["notices-class"] == "ls-notices is-empty"
@@ -73,11 +74,10 @@ def test_links_and_circles_are_the_graph_and_its_layout():
     scene = call(0)["scene"]
     edges = np.array(scene["edges"]).reshape(-1, 2)
     assert len(edges) == 15 and edges.max() == 15          # a tree of 16 circles
-    run = page.layout_run("tree", 16, 0, "momentum", experiments.lesson_run("momentum").hyper, "random", 300,
-                          scene["frames"], scene["frames"])
-    last = scene["panels"][0]
-    x = unpack(last["x"][-1])
-    assert np.allclose(x, run["positions"][-1][:, 0], atol=2 * last["x"][-1]["step"] + 1e-6)
+    run = experiments.layout_run("tree", 16, 0, "momentum", experiments.lesson_run("momentum").hyper, "random", 300,
+                                 scene["frames"], scene["frames"])
+    x = coords(scene, scene["panels"][0])[-1]
+    assert np.allclose(x, run["positions"][-1][:, 0], atol=scene["quantum"])
 
 
 def test_the_gradient_steps_draw_downhill_arrows():
@@ -86,18 +86,46 @@ def test_the_gradient_steps_draw_downhill_arrows():
     assert call(0)["scene"]["panels"][0]["ax"] is None
 
 
-def test_pack_round_trips_within_its_step():
-    values = np.random.default_rng(1).normal(size=5000) * 300
-    packed = figures.pack(values)
-    assert np.max(np.abs(unpack(packed) - values)) <= packed["step"] / 2 + 1e-9
-    assert figures.pack(np.full(3, 2.5))["step"] == 1.0 and np.allclose(unpack(figures.pack(np.full(3, 2.5))), 2.5)
+def test_quantized_frames_decode_within_half_a_step():
+    values = np.cumsum(np.random.default_rng(1).normal(size=(40, 5000)), axis=0) * 30
+    step = figures.quantum([-300.0, 300.0], [-10.0, 10.0])
+    assert step == 600 / figures.QUANTA
+    assert np.max(np.abs(figures.dequantize(figures.quantize(values, step), step) - values)) <= step / 2 + 1e-9
+    far = figures.dequantize(figures.quantize(np.array([[np.nan, np.inf, 1e300]]), step), step)
+    assert np.isfinite(far).all()                     # a diverged run still gives numbers
+
+
+def size_kb(value) -> float:
+    """Compressed size of a JSON answer (kB), as the site sends it: Plotly's serializer, gzip level 6."""
+    return len(gzip.compress(to_json_plotly(value).encode(), compresslevel=6)) / 1000
+
+
+@pytest.mark.parametrize("step", range(len(page.STEPS)))
+def test_every_step_answer_is_at_most_300_kb_compressed(step):
+    assert size_kb(call(step)) <= 300
+
+
+@pytest.mark.parametrize("figure", ["big", "smart", "race"])
+def test_the_browser_decodes_each_run_to_its_positions(figure):
+    """Every frame of every run, decoded, is within half a quantum (1/4096 of the scene's extent) of the run."""
+    scene = call(FIGURES.index(figure))["scene"]
+    narrated = experiments.NARRATED[figure]
+    frames, metric_frames = experiments.scene_frames(narrated)
+    assert scene["quantum"] == pytest.approx(max(np.ptp(r) for r in (scene["figure"]["layout"]["xaxis"]["range"],
+                                                                        scene["figure"]["layout"]["yaxis"]["range"]))
+                                             / figures.QUANTA)
+    for run, panel in zip(narrated.runs, scene["panels"]):
+        with app.server.test_request_context():
+            positions = page.scene_run(narrated, run, frames, metric_frames)["positions"].astype(float)
+        for axis, k in (("x", 0), ("y", 1)):
+            assert np.abs(coords(scene, panel, axis) - positions[:, :, k]).max() <= scene["quantum"] / 2 + 1e-9
 
 
 def test_playground_settings_change_the_run():
     a = call(FREE)
     b = call(FREE, n="25")
     c = call(FREE, optimizer="adam")
-    assert len(unpack(b["scene"]["panels"][0]["x"][0])) == 25
+    assert coords(b["scene"], b["scene"]["panels"][0]).shape[1] == 25
     assert a["scene"]["panels"][0]["energy"][-1] != c["scene"]["panels"][0]["energy"][-1]
     assert a["ran"] == [str(DEFAULTS[n]) for n in NAMES]
     assert b["ran"][NAMES.index("n")] == "25"
@@ -114,7 +142,7 @@ def test_race_mode_lays_out_one_graph_from_one_start_per_optimizer():
     out = call(FREE, mode="race", race="sgd,momentum,lbfgs")
     panels = out["scene"]["panels"]
     assert [p["name"] for p in panels] == ["SGD", "Momentum", "L-BFGS"]
-    starts = [unpack(p["x"][0]) for p in panels]
+    starts = [coords(out["scene"], p)[0] for p in panels]
     assert all(np.allclose(s, starts[0]) for s in starts)
     assert len(out["figure:loss"]["figure"]["data"]) == 6          # a curve and a marker per run
     assert out["layout-style"] == {"height": "400px"}
@@ -162,7 +190,7 @@ def test_when_no_run_can_be_computed_every_figure_says_why(monkeypatch):
     def busy(*args):
         raise ValueError("the server is busy")
 
-    monkeypatch.setattr(page, "layout_run", busy)
+    monkeypatch.setattr(page, "layout_frames", busy)
     out = call(FREE)
     assert "Cannot compute this step: the server is busy." in notices(out)
     assert out["scene"] == figures.blank_scene() and out["caption"] == ""

@@ -77,18 +77,25 @@
     });
   }
 
-  /* Coordinates packed by the server (components/graph_layout_figures.pack): 16-bit steps, base64. */
-  const unpacked = new WeakMap();
-  function unpack(p) {
-    if (Array.isArray(p)) return p;
-    let out = unpacked.get(p);
-    if (out) return out;
-    const bin = atob(p.data);
-    out = new Array(bin.length >> 1);
-    for (let i = 0; i < out.length; i++) {
-      out[i] = p.lo + (bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8)) * p.step;
+  /* A panel's coordinates per frame, from the server's whole quanta (components/
+   * graph_layout_figures.quantize): frame 0 as whole steps, each later frame as its change;
+   * frame k = quantum * (q0 + ... + qk). Decoded once per panel, on its first drawing. */
+  const decoded = new WeakMap();
+  function frames(changes, quantum) {
+    const out = [];
+    let sum = null;
+    changes.forEach((row) => {
+      sum = sum === null ? row.slice() : sum.map((v, i) => v + row[i]);
+      out.push(sum.map((v) => v * quantum));
+    });
+    return out;
+  }
+  function coords(scene, panel) {
+    let out = decoded.get(panel);
+    if (!out) {
+      out = { x: frames(panel.x, scene.quantum), y: frames(panel.y, scene.quantum) };
+      decoded.set(panel, out);
     }
-    unpacked.set(p, out);
     return out;
   }
 
@@ -155,8 +162,9 @@
   function frameFigure(scene, k, gd) {
     const data = scene.figure.data.slice();
     scene.panels.forEach((panel) => {
-      const X = unpack(panel.x[Math.min(k, panel.x.length - 1)]);
-      const Y = unpack(panel.y[Math.min(k, panel.y.length - 1)]);
+      const c = coords(scene, panel);
+      const X = c.x[Math.min(k, c.x.length - 1)];
+      const Y = c.y[Math.min(k, c.y.length - 1)];
       data[panel.edges] = Object.assign({}, data[panel.edges], lines(scene.edges, X, Y));
       const base = data[panel.circles];
       data[panel.circles] = Object.assign({}, base, {

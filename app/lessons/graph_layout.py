@@ -24,7 +24,8 @@ RADIUS = 1.0
 MAX_CIRCLES = 5_000
 MAX_RUN_STEPS = 2_000
 CIRCLE_STEP_BUDGET = 250_000    # circles x steps x runs of one request (a pile-up costs ~9 us of CPU each)
-POSITION_BUDGET = 200_000       # circle positions sent to the browser: n x frames x runs (~5.3 bytes each)
+POSITION_BUDGET = 200_000       # circle positions sent to the browser: n x frames x runs (~1.3 bytes each)
+FRAME_CIRCLE_BUDGET = 100_000   # n x frames of one run: big scenes move chaotically, ~2.5 bytes a position
 MAX_FRAMES = 150
 METRIC_BUDGET_MS = 1_500        # estimated worst-case time for the metrics of the shown frames
 MAX_SEED = 1_000_000
@@ -192,9 +193,11 @@ def playground_scene(values: dict) -> tuple[Scene, list[str]]:
 
 
 def frame_count(n: int, steps: int, runs: int) -> int:
-    """Frames sent for a scene: at most MAX_FRAMES, and n * frames * runs <= POSITION_BUDGET."""
+    """Frames sent for a scene: at most MAX_FRAMES, n * frames * runs <= POSITION_BUDGET and
+    n * frames <= FRAME_CIRCLE_BUDGET (so a step's answer stays under ~300 kB compressed)."""
     n, runs = _whole("n", n, 1, gl.MAX_NODES), _whole("runs", runs, 1, MAX_RUNS)
-    return max(1, min(MAX_FRAMES, _whole("steps", steps, 0, gl.MAX_STEPS) + 1, POSITION_BUDGET // (n * runs)))
+    return max(1, min(MAX_FRAMES, _whole("steps", steps, 0, gl.MAX_STEPS) + 1, POSITION_BUDGET // (n * runs),
+                      FRAME_CIRCLE_BUDGET // n))
 
 
 def wanted_steps(steps: int, frames: int) -> np.ndarray:
@@ -242,35 +245,68 @@ def layout_run(family: str, n: int, seed: int, optimizer: str, hyper: tuple, ini
     "metric_index": overlaps, edge_ratio, crossings, exact), the final
     metrics, diverged_at, the run's message, and arrows: None, or (F, n, 2)
     -arrows * grad E at each shown frame (the downhill direction, scaled).
+    The same as `with_metrics(layout_frames(...), ...)`, which a page memoizes in parts.
     """
+    picks = metric_picks(frames, metric_frames)
+    _scale("arrows", arrows)
+    run = layout_frames(family, n, seed, optimizer, hyper, init, steps, frames, graph)
+    return with_metrics(run, picks, [frame_metrics(run, k) for k in picks], arrows)
+
+
+def layout_frames(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
+                  frames: int, graph: str = "") -> dict:
+    """The run of `layout_run` at its `frames` shown frames, without the metrics of the frames
+    (edges, positions, frame_steps, loss, final, diverged_at, message), and "exact_positions":
+    the positions (F, n, 2) in float64, on which the metrics are measured."""
     frames = _whole("frames", frames, 1, MAX_FRAMES)
-    metric_frames = _whole("metric_frames", metric_frames, 1, frames)
-    if isinstance(arrows, bool) or not isinstance(arrows, numbers.Real) or not 0 <= arrows <= 1e3:
-        raise ValueError(f"arrows must be a scale from 0 to 1000, got {arrows!r}")
     n, edges = graph_edges(family, n, seed, graph)
     history = gl.run_layout(edges, n, gl.layout_optimizer(optimizer, **dict(hyper)), steps, init, seed,
                             radius=RADIUS)
     last = int(history.frame_steps[-1])
     wanted = np.minimum(wanted_steps(steps, frames), last)
     index = np.minimum(np.searchsorted(history.frame_steps, wanted), len(history.frame_steps) - 1)
-    positions = history.positions[index].astype(np.float32)
-    picks = np.unique(np.linspace(0, len(index) - 1, min(metric_frames, len(index))).round().astype(int))
-    metrics = [gl.layout_metrics(history.positions[index[k]], edges, RADIUS) for k in picks]
     return {
         "edges": edges,
-        "positions": positions,
+        "positions": history.positions[index].astype(np.float32),
+        "exact_positions": history.positions[index],
         "frame_steps": history.frame_steps[index],
         "loss": history.loss,
+        "final": history.metrics,
+        "diverged_at": history.diverged_at,
+        "message": history.message,
+    }
+
+
+def metric_picks(frames: int, metric_frames: int) -> np.ndarray:
+    """(k,) int: the indices of the `metric_frames` frames, evenly spread over `frames`, that get metrics."""
+    frames = _whole("frames", frames, 1, MAX_FRAMES)
+    metric_frames = _whole("metric_frames", metric_frames, 1, frames)
+    return np.unique(np.linspace(0, frames - 1, metric_frames).round().astype(int))
+
+
+def frame_metrics(run: dict, k: int) -> dict:
+    """`gl.layout_metrics` of frame k of a `layout_frames` run."""
+    return gl.layout_metrics(run["exact_positions"][k], run["edges"], RADIUS)
+
+
+def with_metrics(run: dict, picks: np.ndarray, metrics: list[dict], arrows: float = 0.0) -> dict:
+    """A `layout_frames` run with the metrics of its frames `picks` and, if arrows > 0, its arrows."""
+    _scale("arrows", arrows)
+    return {
+        **{key: value for key, value in run.items() if key != "exact_positions"},
         "metric_index": picks,
         "overlaps": [m["overlapping_pairs"] for m in metrics],
         "edge_ratio": [m["mean_edge_ratio"] for m in metrics],
         "crossings": [m["crossings"] for m in metrics],
         "exact": [m["crossings_exact"] for m in metrics],
-        "final": history.metrics,
-        "diverged_at": history.diverged_at,
-        "message": history.message,
-        "arrows": _downhill(positions.astype(float), edges, arrows) if arrows else None,
+        "arrows": _downhill(run["positions"].astype(float), run["edges"], arrows) if arrows else None,
     }
+
+
+def _scale(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1e3:
+        raise ValueError(f"{name} must be a scale from 0 to 1000, got {value!r}")
+    return float(value)
 
 
 def _downhill(positions: np.ndarray, edges: np.ndarray, scale: float) -> np.ndarray:
@@ -300,4 +336,4 @@ def race_score(optimizer: str, lr: float) -> float:
     return float(np.mean(np.log10(np.maximum(history.loss, 1e-12))))
 
 
-__all__ = ["NARRATED", "Run", "Scene", "layout_run", "playground_scene", "race_score", "scene_frames", "tangle_result"]
+__all__ = ["NARRATED", "Run", "Scene", "frame_metrics", "layout_frames", "layout_run", "metric_picks", "playground_scene", "race_score", "scene_frames", "tangle_result", "with_metrics"]

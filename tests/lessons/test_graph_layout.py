@@ -59,12 +59,13 @@ def test_bad_run_settings_raise_a_value_error(change):
 
 
 def test_frames_stay_within_the_budgets():
-    assert lesson.frame_count(5000, 50, 1) == 40 and lesson.frame_count(16, 300, 1) == lesson.MAX_FRAMES
+    assert lesson.frame_count(5000, 50, 1) == 20 and lesson.frame_count(16, 300, 1) == lesson.MAX_FRAMES
+    assert lesson.frame_count(2000, 200, 1) == lesson.frame_count(2000, 200, 2) == 50   # big and smart share a run
     assert lesson.frame_count(16, 0, 1) == 1
     for n, steps, runs in ((5000, 2000, 4), (300, 300, 4), (1, 1, 1), (2000, 200, 2)):
         frames = lesson.frame_count(n, steps, runs)
         assert 1 <= frames <= min(lesson.MAX_FRAMES, steps + 1)
-        assert frames == 1 or n * frames * runs <= lesson.POSITION_BUDGET
+        assert frames == 1 or n * frames * runs <= lesson.POSITION_BUDGET and n * frames <= lesson.FRAME_CIRCLE_BUDGET
     steps = lesson.wanted_steps(300, 150)
     assert steps[0] == 0 and steps[-1] == 300 and len(steps) == 150 and (np.diff(steps) > 0).all()
     assert lesson.wanted_steps(0, 1).tolist() == [0]
