@@ -25,8 +25,8 @@ from components.theme import (BLACK, BLUE, GREEN, INK, MUTED, ORANGE, PURPLE, SK
                               figure_layout)
 
 #: Class colors: class 1 is blue and class 0 orange, as in the perceptron lesson.
-CLASS_COLORS = (ORANGE, BLUE, GREEN)
-CLASS_SYMBOLS = ("circle", "diamond", "square")
+CLASS_COLORS = (ORANGE, BLUE, GREEN, PURPLE, SKY)
+CLASS_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross")
 LEVELS = 10
 #: Tint of a cell: PALE for an undecided network, FULL for a sure one.
 PALE, FULL = 0.10, 0.58
@@ -67,11 +67,11 @@ def _points(X, y, classes: int, *, test: bool, size: float, show_legend: bool, c
     traces = []
     for c in range(classes):
         mask = np.asarray(y) == c
-        color = CLASS_COLORS[c % len(CLASS_COLORS)]
+        color, symbol = CLASS_COLORS[c % len(CLASS_COLORS)], CLASS_SYMBOLS[c % len(CLASS_SYMBOLS)]
         name = f"{class_names[c]} (test)" if test else class_names[c]
-        marker = (dict(size=size, color="white", symbol=CLASS_SYMBOLS[c % 3], line=dict(width=2, color=color))
+        marker = (dict(size=size, color="white", symbol=symbol, line=dict(width=2, color=color))
                   if test else
-                  dict(size=size, color=color, symbol=CLASS_SYMBOLS[c % 3], line=dict(width=1, color="white")))
+                  dict(size=size, color=color, symbol=symbol, line=dict(width=1, color="white")))
         traces.append(go.Scatter(
             x=compact(np.asarray(X)[mask, 0]), y=compact(np.asarray(X)[mask, 1]), mode="markers",
             name=name, legendgroup=name, showlegend=show_legend, marker=marker,
@@ -210,6 +210,37 @@ def curves_figure(series: Sequence[dict], frame_epochs: Sequence[int], labels: l
     fig.update_layout(now(int(frame_epochs[0]) if len(frame_epochs) else 0))
     frames = [{"layout": now(int(e))} for e in frame_epochs]
     return animation(fig, frames or [{}], labels=labels)
+
+
+def seeds_figure(groups: Sequence[dict], *, title: str, threshold: float, threshold_name: str) -> dict:
+    """Every seed's final training loss, one column of dots per group, on a log scale (one frame).
+
+    groups: dicts with name, color, seeds (S,) ints, loss (S,) final losses and
+    accuracy (S,) final shares right; threshold: a dashed line named threshold_name
+    (e.g. the loss above which a run counts as stuck). Dots of one group spread
+    sideways in seed order, so that equal losses do not hide each other. A name's
+    ": " breaks its label under the axis in two lines (narrow screens keep both).
+    """
+    fig = go.Figure(layout=figure_layout(
+        title, height=None, showlegend=False, hovermode="closest", margin=dict(l=64, r=16, t=52, b=48),
+        xaxis=dict(tickvals=list(range(len(groups))), ticktext=[g["name"].replace(": ", "<br>") for g in groups],
+                   range=[-0.6, len(groups) - 0.4], showgrid=False, zeroline=False),
+        yaxis=dict(title="final training loss", type="log", exponentformat="power", nticks=6),
+    ))
+    for i, group in enumerate(groups):
+        seeds = np.asarray(group["seeds"])
+        spread = 0.55 * (np.arange(len(seeds)) / max(len(seeds) - 1, 1) - 0.5)
+        fig.add_trace(go.Scatter(
+            x=compact(i + spread), y=compact(np.maximum(np.asarray(group["loss"], dtype=float), 1e-6)),
+            mode="markers", name=group["name"],
+            marker=dict(size=11, color=group["color"], line=dict(width=1, color="white")),
+            customdata=[[int(s), float(a)] for s, a in zip(seeds, group["accuracy"])],
+            hovertemplate=f"{group['name']}<br>seed %{{customdata[0]}}: loss %{{y:.3g}}, "
+                          "%{customdata[1]:.0%} right<extra></extra>"))
+    fig.add_hline(y=threshold, line=dict(color=MUTED, width=1.5, dash="dash"),
+                  annotation_text=threshold_name, annotation_position="top right",
+                  annotation_font=dict(size=14, color=MUTED))
+    return animation(fig, [{}], labels=[""])
 
 
 def neurons_figure(maps: np.ndarray, names: Sequence[str], window: float, labels: list[str], *,

@@ -18,7 +18,8 @@ edges carry a local derivative, what is active. The frame builders
 (`forward_views`, `backward_views`, `update_views`) turn a pass into a list of
 views and `graph_animation` into a step-player payload: one base figure plus a
 small patch per frame. Values are written in black under each node, gradients
-in red under them, local derivatives in red on the edges.
+in red-orange (the palette's vermilion) under them, local derivatives in
+red-orange beside the edges.
 """
 
 from __future__ import annotations
@@ -29,16 +30,18 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from components import figure_fit as fit
 from components.player import animation
 from components.theme import BLUE, GREEN, INK, MUTED, ORANGE, VERMILION, figure_layout
 
 #: Assumed width of the plot area in px (the stage of a lesson on a laptop);
 #: node sizes are chosen so that a graph fits it. Wider screens only add air.
 PLOT_WIDTH_PX = 860
-MARGIN = dict(l=16, r=16, t=64, b=36)
+MARGIN = dict(l=16, r=16, t=72, b=36)
 TEXT_PX = 15           # values and gradients under the nodes
 NAME_PX = 17           # names and operations inside the nodes
 EDGE_PX = 14           # local derivatives on the edges
+TITLE_CHARS = 72       # characters of a title line (19 px) that fit PLOT_WIDTH_PX
 
 OP_SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "^", "neg": "−", "sigmoid": "σ",
               "tanh": "tanh", "relu": "relu", "exp": "exp", "log": "log", "bce": "bce"}
@@ -49,7 +52,7 @@ EDGE_IDLE, EDGE_FORWARD = "#d5d9e0", "#8a94a3"
 TONE = {"forward": BLUE, "backward": VERMILION, "update": GREEN}
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 HALO = "1px 1px 2px white, -1px -1px 2px white, 1px -1px 2px white, -1px 1px 2px white"
-LEGEND = ("value in black · <span style='color:%s'>gradient in red</span> · "
+LEGEND = ("value in black · <span style='color:%s'>gradient in red-orange</span> · "
           "<span style='color:%s'>×local derivative</span> on each edge") % (VERMILION, VERMILION)
 
 
@@ -275,7 +278,7 @@ def backward_views(record: dict) -> list[View]:
         if uses[c] > 1:
             seen[c] += 1
             total = "sum so far" if seen[c] < uses[c] else "total"
-            title += f"   (part {seen[c]} of {uses[c]}, {total} {number_text(grads[c])})"
+            title += f"<br>(part {seen[c]} of {uses[c]}, {total} {number_text(grads[c])})"
         views.append(View(data.copy(), grads, local_on, lit, active_nodes=(c,), active_edges=(k,),
                           arrows=((p, c),), tone="backward", title=title, label=f"backward · {i} of {m}"))
     return views
@@ -315,7 +318,7 @@ def update_views(before: dict, after: dict, params: list[int], lr: float) -> lis
     loss0, loss1 = before["data"][before["root"]], after["data"][after["root"]]
     verdict = "down" if loss1 < loss0 else "up" if loss1 > loss0 else "unchanged"
     if again:
-        again[-1].title += f"  ({verdict} from {number_text(loss0)})"
+        again[-1].title += f"<br>({verdict} from {number_text(loss0)})"
     return views + again
 
 
@@ -364,8 +367,11 @@ def _geometry(record: dict, height: int) -> dict:
     bottom = y_bottom - (size / 2 + BELOW_PX) / unit - max(spare, 0)
     # Columns narrower than this leave no room to write on every edge: only the active one is.
     dense = PLOT_WIDTH_PX / layers < DENSE_COLUMN_PX
-    return {"x": x, "y": y, "size": size, "xrange": [-0.5, layers - 0.5], "yrange": [bottom, top],
-            "dense": dense}
+    xrange, yrange = [-0.5, layers - 0.5], [bottom, top]
+    px_per_x, px_per_y = PLOT_WIDTH_PX / layers, plot_h / (top - bottom)
+    px = np.stack([(x - xrange[0]) * px_per_x, (y - bottom) * px_per_y], axis=1) if len(x) else np.zeros((0, 2))
+    return {"x": x, "y": y, "size": size, "xrange": xrange, "yrange": yrange, "dense": dense,
+            "px": px, "px_per_x": px_per_x, "px_per_y": px_per_y}
 
 
 def _edge_xy(g: dict, child, parent, edges) -> tuple[list, list]:
@@ -377,19 +383,68 @@ def _edge_xy(g: dict, child, parent, edges) -> tuple[list, list]:
     return xs, ys
 
 
-def _label_points(record: dict, g: dict) -> tuple[list, list]:
-    """Where each edge's local derivative is written: past the middle, nearer the user.
+def _text_px(text: str, size: float) -> float:
+    """About how wide `text` is drawn at font `size` px (digits and signs are ~0.6 em)."""
+    return 0.6 * size * len(text) + 4
 
-    Edges between the same two values (x * x) get spread along the line."""
+
+def _obstacles(record: dict, g: dict) -> list[np.ndarray]:
+    """Boxes [left, bottom, right, top] in px of everything an edge's number must not
+    cover: each node, the value and gradient under it and the name over it."""
+    size = g["size"]
+    boxes = []
+    below = [max(len(number_text(v)), len(number_text(d))) for v, d in zip(record["data"], record["grad"])]
+    for (x, y), op, chars, tag in zip(g["px"], record["ops"], below, _tags(record)):
+        half = (size if op else 0.86 * size) / 2 + 3
+        boxes.append(np.array([x - half, y - half, x + half, y + half]))
+        width = _text_px("0" * chars, TEXT_PX)
+        boxes.append(np.array([x - width / 2, y - half - BELOW_PX, x + width / 2, y - half]))
+        if tag:
+            corner = 0.3 * size
+            boxes.append(np.array([x - corner - _text_px(tag, TEXT_PX), y + corner, x - corner,
+                                   y + corner + TEXT_PX + 4]))
+    return boxes
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+#: Where along an edge (0 = its input, 1 = the operation it feeds) and how far beside it
+#: (px) its local derivative may be written, in order of preference: beside the line,
+#: so that the arrow drawn over the active edge leaves its number readable.
+ALONG = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.2, 0.8)
+ACROSS = (12.0, -12.0, 0.0)
+
+
+def _label_points(record: dict, g: dict) -> tuple[list, list]:
+    """Where each edge's local derivative is written: on its edge, at the first place
+    (ALONG × ACROSS) that covers no node, no number of a node and no other edge's number,
+    else where it covers least. Edges are placed in backward order, the order they are
+    written in during the backward pass."""
     child, parent = record["child"], record["parent"]
-    seen: dict[tuple[int, int], int] = {}
-    xs, ys = [], []
-    for c, p in zip(child, parent):
-        twin = seen.get((c, p), 0)
-        seen[(c, p)] = twin + 1
-        t = 0.55 if twin == 0 else 0.3
-        xs.append(g["x"][c] + t * (g["x"][p] - g["x"][c]))
-        ys.append(g["y"][c] + t * (g["y"][p] - g["y"][c]))
+    taken = _obstacles(record, g)
+    places: dict[int, tuple[float, float]] = {}
+    order = list(record["backward"]) + [k for k in range(len(child)) if k not in set(record["backward"])]
+    for k in order:
+        a, b = g["px"][child[k]], g["px"][parent[k]]
+        direction = (b - a) / max(float(np.linalg.norm(b - a)), 1e-9)
+        normal = np.array([-direction[1], direction[0]])
+        half_w, half_h = _text_px(f"×{number_text(record['local'][k])}", EDGE_PX) / 2, EDGE_PX / 2 + 2
+        best = None
+        for across in ACROSS:
+            for along in ALONG:
+                x, y = a + along * (b - a) + across * normal
+                box = np.array([x - half_w, y - half_h, x + half_w, y + half_h])
+                cost = sum(_overlap(box, other) for other in taken)
+                if best is None or cost < best[0]:
+                    best = (cost, box, (x, y))
+            if best[0] == 0:
+                break
+        taken.append(best[1])
+        places[k] = best[2]
+    xs = [float(places[k][0] / g["px_per_x"] + g["xrange"][0]) for k in range(len(child))]
+    ys = [float(places[k][1] / g["px_per_y"] + g["yrange"][0]) for k in range(len(child))]
     return xs, ys
 
 
@@ -454,7 +509,7 @@ def _patch(record: dict, g: dict, view: View) -> dict:
                                                                                    or not g["dense"]) else ""
                       for k in range(m)]},
         ],
-        "layout": {"title": {"text": view.title}, "annotations": _annotations(g, view)},
+        "layout": {"title": {"text": fit.wrap(view.title, TITLE_CHARS)}, "annotations": _annotations(g, view)},
     }
 
 
@@ -465,13 +520,13 @@ def graph_figure(record: dict, view: View, *, height: int | None = None) -> go.F
     patch = _patch(record, g, view)
     lit, active, nodes, below, edge_text = patch["data"]
     layout = figure_layout(
-        view.title, height=height, margin=MARGIN, showlegend=False, dragmode=False, hovermode=False,
+        "", height=height, margin=MARGIN, showlegend=False, dragmode=False, hovermode=False,
         xaxis=dict(visible=False, range=g["xrange"], fixedrange=True),
         yaxis=dict(visible=False, range=g["yrange"], fixedrange=True),
         annotations=patch["layout"]["annotations"],
     )
-    layout["title"] = dict(text=view.title, font=dict(size=19), x=0.01, xanchor="left", y=1, yanchor="top",
-                           pad=dict(t=14))
+    layout["title"] = dict(text=patch["layout"]["title"]["text"], font=dict(size=19), x=0.01, xanchor="left", y=1, yanchor="top",
+                           pad=dict(t=18))
     fig = go.Figure(layout=layout)
     all_x, all_y = _edge_xy(g, record["child"], record["parent"], range(len(record["child"])))
     fig.add_trace(go.Scatter(x=all_x, y=all_y, mode="lines", line=dict(color=EDGE_IDLE, width=2),

@@ -227,27 +227,138 @@ def contour_figure(alphas, betas, Z, paths: Sequence[dict], frames, labels: list
 
 
 # --------------------------------------------------------------------------
+# Slices that take turns: the ball that switches landscapes
+
+
+def switching_figures(stages: Sequence[dict], frames: Sequence[tuple[int, int]], labels: list[str], *,
+                      color: str = VERMILION, autoplay: bool = False, start: str = "first") -> tuple[dict, dict]:
+    """A ball rolling through several slices, one after another: (3-D surface, contours from above).
+
+    stages: dicts with axis_titles (2,), alphas (na,), betas (nb,), loss (nb, na),
+    coords (k, 2) the ball's points on that slice and heights (k,) the loss there;
+    frames: (stage, point) of every animation frame. A slice is shown while the ball
+    is on it (each frame patches which slice is visible, the axes and the title).
+    """
+    low_high = [_z_range(stage["loss"], [stage["heights"]]) for stage in stages]
+    ranges = [(float(st["alphas"][0]), float(st["alphas"][-1]), float(st["betas"][0]), float(st["betas"][-1]))
+              for st in stages]
+    first_stage, first_point = frames[0]
+
+    def title(s: int) -> str:
+        return f"Slice {s + 1} of {len(stages)}"
+
+    surface = go.Figure(layout=figure_layout(
+        title(first_stage), uirevision="switching", margin=dict(l=8, r=8, t=56, b=4), showlegend=False,
+        scene=dict(aspectmode="manual", aspectratio=dict(x=1.0, y=1.0, z=0.7),
+                   camera=dict(eye=dict(x=1.45, y=-1.45, z=1.05), center=dict(x=0, y=0, z=-0.12))),
+    ))
+    contour = go.Figure(layout=figure_layout(title(first_stage), showlegend=False,
+                                             margin=dict(l=72, r=84, t=52, b=72)))
+    for s, stage in enumerate(stages):
+        low, high = low_high[s]
+        lift = 0.04 * (high - low)
+        coords, z = np.asarray(stage["coords"], dtype=float), np.asarray(stage["heights"], dtype=float)
+        a_title, b_title = stage["axis_titles"]
+        hover = f"{a_title} %{{x:.3g}}<br>{b_title} %{{y:.3g}}<br>loss %{{z:.4g}}<extra></extra>"
+        surface.add_trace(go.Surface(
+            x=compact(stage["alphas"]), y=compact(stage["betas"]), z=finite_list(stage["loss"]),
+            colorscale=LOSS_SCALE, cmin=low, cmax=high, showscale=False, name=f"slice {s + 1}",
+            visible=s == first_stage, hovertemplate=hover,
+            contours=dict(z=dict(show=True, usecolormap=False, color="rgba(31,36,48,0.25)", width=1,
+                                 start=low, end=high, size=(high - low) / 12 or 1.0))))
+        surface.add_trace(go.Scatter3d(x=compact(coords[:, 0]), y=compact(coords[:, 1]), z=finite_list(z + lift),
+                                       mode="lines", line=dict(color=color, width=8), visible=s == first_stage,
+                                       name=f"the ball's path on slice {s + 1}", hoverinfo="skip"))
+        contour.add_trace(go.Contour(
+            x=compact(stage["alphas"]), y=compact(stage["betas"]), z=finite_list(stage["loss"]),
+            colorscale=LOSS_SCALE, zmin=low, zmax=high, visible=s == first_stage, name=f"slice {s + 1}",
+            contours=dict(start=low, end=high, size=(high - low) / 14 or 1.0, coloring="heatmap"),
+            line=dict(color="rgba(31,36,48,0.35)", width=1), hovertemplate=hover,
+            colorbar=dict(title=dict(text="loss", side="right"), thickness=14, len=1.0, x=1.02, xanchor="left",
+                          tickfont=dict(size=13))))
+        contour.add_trace(go.Scatter(x=compact(coords[:, 0]), y=compact(coords[:, 1]), mode="lines+markers",
+                                     line=dict(color=color, width=3), marker=dict(size=4, color=color),
+                                     visible=s == first_stage, name=f"the ball's path on slice {s + 1}",
+                                     hoverinfo="skip"))
+    balls = []
+    for fig, is_3d in ((surface, True), (contour, False)):
+        x, y = stages[first_stage]["coords"][first_point]
+        marker = dict(size=10 if is_3d else 15, color=color, line=dict(width=2, color="white"))
+        if is_3d:
+            fig.add_trace(go.Scatter3d(x=[float(x)], y=[float(y)], z=[0.0], mode="markers", marker=marker,
+                                       name="the ball", hoverinfo="skip"))
+        else:
+            fig.add_trace(go.Scatter(x=[float(x)], y=[float(y)], mode="markers", marker=marker, name="the ball",
+                                     hoverinfo="skip"))
+        balls.append(len(fig.data) - 1)
+
+    def patch(is_3d: bool, s: int, k: int) -> dict:
+        stage = stages[s]
+        low, high = low_high[s]
+        x, y = (float(v) for v in stage["coords"][k])
+        ball = {"x": [x], "y": [y]}
+        if is_3d:
+            ball["z"] = finite_list([stage["heights"][k] + 0.08 * (high - low)])
+        if s == first_stage:       # the base figure already shows this slice: move the ball only
+            return {"traces": [balls[0 if is_3d else 1]], "data": [ball]}
+        toggled = [2 * first_stage, 2 * first_stage + 1, 2 * s, 2 * s + 1]
+        a0, a1, b0, b1 = ranges[s]
+        a_title, b_title = stage["axis_titles"]
+        if is_3d:
+            layout = {"scene": {"xaxis": {"range": [a0, a1], "title": {"text": a_title}},
+                                "yaxis": {"range": [b0, b1], "title": {"text": b_title}},
+                                "zaxis": {"range": [low, high + 0.1 * (high - low)], "title": {"text": "loss"}}}}
+        else:
+            layout = {"xaxis": {"range": [a0, a1], "title": {"text": a_title}},
+                      "yaxis": {"range": [b0, b1], "title": {"text": b_title}}}
+        layout["title"] = {"text": title(s)}
+        return {"traces": toggled + [balls[0 if is_3d else 1]],
+                "data": [{"visible": t // 2 == s} for t in toggled] + [ball], "layout": layout}
+
+    for fig, is_3d in ((surface, True), (contour, False)):
+        stage, (low, high) = stages[first_stage], low_high[first_stage]
+        a0, a1, b0, b1 = ranges[first_stage]
+        fig.data[balls[0 if is_3d else 1]].update(patch(is_3d, first_stage, first_point)["data"][0])
+        if is_3d:
+            fig.update_layout(scene=dict(xaxis=dict(range=[a0, a1], title=dict(text=stage["axis_titles"][0])),
+                                         yaxis=dict(range=[b0, b1], title=dict(text=stage["axis_titles"][1])),
+                                         zaxis=dict(range=[low, high + 0.1 * (high - low)], title=dict(text="loss"))))
+        else:
+            fig.update_layout(xaxis=dict(range=[a0, a1], title=dict(text=stage["axis_titles"][0])),
+                              yaxis=dict(range=[b0, b1], title=dict(text=stage["axis_titles"][1])))
+    payloads = tuple(animation(fig, [patch(is_3d, s, k) for s, k in frames], labels=labels, autoplay=autoplay,
+                               start=start)
+                     for fig, is_3d in ((surface, True), (contour, False)))
+    return payloads
+
+
+# --------------------------------------------------------------------------
 # Side figures
 
 
-def _frame_line(x: float) -> list[dict]:
-    return [dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
-                 line=dict(color=MUTED, width=1.5, dash="dot"))]
+def _frame_line(x: float, marks: Sequence[float] = ()) -> list[dict]:
+    """The dotted line at the frame's step, after thin solid lines at the fixed `marks`."""
+    fixed = [dict(type="line", xref="x", yref="paper", x0=float(m), x1=float(m), y0=0, y1=1,
+                  line=dict(color=INK, width=1, dash="solid"), opacity=0.35) for m in marks]
+    return fixed + [dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
+                         line=dict(color=MUTED, width=1.5, dash="dot"))]
 
 
 def curves_figure(steps, curves: Sequence[dict], frames, labels: list[str], *, title: str,
-                  y_title: str = "loss", log: bool = False, autoplay: bool = False, start: str = "first") -> dict:
+                  y_title: str = "loss", x_title: str = "training step", log: bool = False,
+                  marks: Sequence[float] = (), autoplay: bool = False, start: str = "first") -> dict:
     """Values over training steps, a dotted line at the frame's step.
 
     steps (k,) the step of each point; curves: dicts with name, values (k,),
-    color, optional dash and width; frames (F,) indices into steps.
+    color, optional dash and width; frames (F,) indices into steps;
+    marks: steps with a fixed thin line (e.g. where something changes).
     """
     steps = np.asarray(steps)
     fig = go.Figure(layout=figure_layout(
-        title, xaxis=dict(title="training step", range=[float(steps[0]), float(steps[-1])]),
+        title, xaxis=dict(title=x_title, range=[float(steps[0]), float(steps[-1])]),
         yaxis=dict(title=y_title, type="log" if log else "linear"),
         legend=BELOW,
-        margin=dict(l=72, r=20, t=52, b=116), shapes=_frame_line(float(steps[_at(steps, int(frames[0]))])),
+        margin=dict(l=72, r=20, t=52, b=116), shapes=_frame_line(float(steps[_at(steps, int(frames[0]))]), marks),
     ))
     for curve in curves:
         values = np.asarray(curve["values"], dtype=float)
@@ -256,7 +367,7 @@ def curves_figure(steps, curves: Sequence[dict], frames, labels: list[str], *, t
         fig.add_trace(go.Scatter(x=compact(steps), y=finite_list(values), mode="lines", name=curve["name"],
                                  line=dict(color=curve["color"], width=curve.get("width", 3.5),
                                            dash=curve.get("dash", "solid"))))
-    patches = [{"layout": {"shapes": _frame_line(float(steps[_at(steps, int(f))]))}} for f in frames]
+    patches = [{"layout": {"shapes": _frame_line(float(steps[_at(steps, int(f))]), marks)}} for f in frames]
     return animation(fig, patches, labels=labels, autoplay=autoplay, start=start)
 
 

@@ -15,13 +15,54 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components import figure_fit as fit
 from components.player import animation, static
-from components.theme import (BLUE, FONT_FAMILY, GREEN, GRID, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION,
-                              figure_layout)
+from components.theme import BLACK, BLUE, FONT_FAMILY, GREEN, GRID, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION
 
 PARAMETERS = ("slope m", "intercept b")
 LOSS_FLOOR = 1e-6  # excess losses below this are drawn at it (a log axis cannot show 0)
 SURFACE_SCALE = [[0.0, "#9ecae1"], [0.35, "#deebf7"], [1.0, "#ffffff"]]
+EXCESS_TITLE = "loss above<br>the best line's"   # two short lines: a short plot's axis holds them
+LEGEND_CHARS = 30   # characters of a legend entry's line (16 px) that fit a phone's figure
+
+#: Colour and dash of every optimizer wherever several are drawn together (the race): no
+#: two share a colour, and optimizers whose colours are near (blue and sky, vermilion,
+#: orange and wine, green and olive, black and grey) differ in dash, so that a reader who
+#: cannot tell the colours apart tells the lines apart. The colours are Okabe & Ito's
+#: (but their yellow, too pale for a line on white) and four of Tol's muted ones.
+INDIGO, WINE, OLIVE = "#332288", "#882255", "#999933"
+OPTIMIZER_STYLES = {
+    "sgd": (BLACK, "solid"),
+    "momentum": (BLUE, "solid"),
+    "nesterov": (SKY, "dash"),
+    "kochenderfer_nesterov": (INDIGO, "dot"),
+    "adagrad": (GREEN, "solid"),
+    "rmsprop": (OLIVE, "dash"),
+    "adadelta": (PURPLE, "dashdot"),
+    "adam": (VERMILION, "solid"),
+    "adamw": (ORANGE, "dash"),
+    "hypergradient_sgd": (MUTED, "longdash"),
+    "hypergradient_adam": (WINE, "dot"),
+}
+
+
+def optimizer_style(name: str, index: int = 0) -> tuple[str, str]:
+    """(colour, dash) of the optimizer `name`; one not in the table gets a dash of its own
+    by its `index`, so that it still differs from the others."""
+    dashes = ("longdashdot", "dashdot", "longdash", "dot", "dash")
+    return OPTIMIZER_STYLES.get(name, (INK, dashes[index % len(dashes)]))
+
+
+def _entry(name: str, narrow: bool = False) -> str:
+    """A legend entry's name in lines that fit a phone: a whole row, or half of one."""
+    return fit.wrap(name, 10 if narrow else LEGEND_CHARS)
+
+
+def _legible(fig: go.Figure) -> go.Figure:
+    """Every axis makes room for its ticks and title at any font size (an exhibit's are larger)."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
 
 
 def _points(values, digits: int = 5) -> list:
@@ -39,17 +80,14 @@ def _floor(values) -> np.ndarray:
     return np.maximum(np.asarray(values, dtype=float), LOSS_FLOOR)
 
 
-def _top_legend(y: float = 1.02) -> dict:
-    """A horizontal legend above the plot area (below the title), clear of axis titles."""
-    return dict(orientation="h", x=0, xanchor="left", y=y, yanchor="bottom")
-
-
-def log_axis(*series) -> dict:
-    """A log axis: labels at powers of ten when the values span decades, else at 1, 2, 5."""
+def log_axis(*series, most: int = 5) -> dict:
+    """A log axis: labels at powers of ten when the values span decades (about `most`
+    labels at most), else at 1, 2, 5."""
     values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in series]) if series else np.ones(1)
     values = values[np.isfinite(values) & (values > 0)]
     span = np.log10(values.max() / values.min()) if values.size else 0.0
-    return dict(type="log", exponentformat="power", dtick=int(np.ceil(span / 4)) if span >= 1.5 else "D2")
+    return dict(type="log", exponentformat="power",
+                dtick=int(np.ceil(span / max(most - 1, 1))) if span >= 1.5 else "D2")
 
 
 def factor_axis_layout(values) -> dict:
@@ -79,11 +117,10 @@ def line_figure(x, y, lines, labels: list[str], *, title: str = "Data and the li
     x, y, lines = np.asarray(x, float), np.asarray(y, float), np.asarray(lines, float)
     xs = np.array([x.min(), x.max()])
     span = max(float(np.ptp(y)), 1.0)
-    fig = go.Figure(layout=figure_layout(
+    fig = go.Figure(layout=fit.layout(
         title, xaxis=dict(title="x", zeroline=False),
         yaxis=dict(title="y", range=[y.min() - 0.6 * span, y.max() + 0.6 * span]),
-        legend=dict(orientation="v", x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)"),
-        margin=dict(l=60, r=20, t=60, b=52),
+        legend=fit.legend_below(), margin=dict(l=60, r=20, t=8, b=8),
     ))
     fig.add_trace(go.Scatter(x=_points(x), y=_points(y), mode="markers", name="data",
                              marker=dict(size=9, color=SKY, line=dict(width=1, color="white"))))
@@ -93,7 +130,7 @@ def line_figure(x, y, lines, labels: list[str], *, title: str = "Data and the li
         fig.add_trace(go.Scatter(x=_points(xs), y=_points(truth[0] * xs + truth[1]), mode="lines",
                                  name="line the data came from", line=dict(color=MUTED, width=2, dash="dash")))
     frames = [{"traces": [1], "data": [{"y": _points(m * xs + b)}]} for m, b in lines]
-    return animation(fig, frames, labels=labels)
+    return animation(_legible(fig), frames, labels=labels)
 
 
 # --------------------------------------------------------------------------
@@ -109,18 +146,20 @@ def surface_figure(ms, bs, Z, paths: list[dict], minimum, labels: list[str], *,
     (k, 2) (the whole path, drawn faintly) and at (F, 2) (the marker per
     frame), optional dash; minimum (2,): the best [m, b]; arrows: None or
     (F, 2, 2), a segment [from, to] per frame (the current update);
-    path_legend: name the paths in the legend (default: only a single path;
-    several paths share their colors with a neighbouring figure's legend).
+    path_legend: name the paths in the legend, each by its line (colour and
+    dash); default: yes.
     """
     if path_legend is None:
-        path_legend = len(paths) == 1
+        path_legend = True
+    many = len(paths) > 2   # names in two columns, each name in lines of a few words
     Z = np.log10(np.maximum(np.asarray(Z, dtype=float), 1e-12))
     finite = Z[np.isfinite(Z)]
     zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    fig = go.Figure(layout=figure_layout(
+    fig = go.Figure(layout=fit.layout(
         title, xaxis=dict(title="slope m", range=[float(ms[0]), float(ms[-1])], showgrid=False, zeroline=False),
         yaxis=dict(title="intercept b", range=[float(bs[0]), float(bs[-1])], showgrid=False, zeroline=False),
-        legend=_top_legend(1.0), margin=dict(l=64, r=20, t=90, b=52),
+        legend=fit.legend_below(**(dict(entrywidth=0.5, entrywidthmode="fraction") if many else {})),
+        margin=dict(l=64, r=20, t=8, b=8),
     ))
     fig.add_trace(go.Contour(
         x=_points(ms), y=_points(bs), z=_points(Z, 4), colorscale=SURFACE_SCALE, showscale=False,
@@ -132,14 +171,15 @@ def surface_figure(ms, bs, Z, paths: list[dict], minimum, labels: list[str], *,
     view = np.array([[ms[0], bs[0]], [ms[-1], bs[-1]]], dtype=float)
     for path in paths:
         points = _until_far_outside(np.asarray(path["points"], dtype=float), view)
+        # The line carries the legend entry: its swatch shows the colour and the dash.
         fig.add_trace(go.Scatter(x=_points(points[:, 0]), y=_points(points[:, 1]), mode="lines",
-                                 line=dict(color=path["color"], width=2.5 if len(paths) <= 2 else 1.5,
+                                 line=dict(color=path["color"], width=2.5 if len(paths) <= 2 else 2,
                                            dash=path.get("dash", "solid")),
-                                 opacity=0.55 if len(paths) <= 2 else 0.4, name=path["name"], legendgroup=path["name"], showlegend=False,
-                                 hoverinfo="skip"))
+                                 opacity=0.6 if len(paths) <= 2 else 0.75, name=_entry(path["name"], many),
+                                 legendgroup=path["name"], showlegend=path_legend, hoverinfo="skip"))
         at = np.asarray(path["at"], dtype=float)
         fig.add_trace(go.Scatter(x=[float(at[0, 0])], y=[float(at[0, 1])], mode="markers", name=path["name"],
-                                 legendgroup=path["name"], showlegend=path_legend,
+                                 legendgroup=path["name"], showlegend=False,
                                  marker=dict(size=13, color=path["color"], line=dict(width=2, color="white"))))
         marker_traces.append((len(fig.data) - 1, at))
     arrow_trace = None
@@ -166,7 +206,7 @@ def surface_figure(ms, bs, Z, paths: list[dict], minimum, labels: list[str], *,
             moves = bool(np.any(arrows[k, 0] != arrows[k, 1]))
             data.append({"x": _points(arrows[k, :, 0]) if moves else [], "y": _points(arrows[k, :, 1]) if moves else []})
         frames.append({"traces": traces, "data": data})
-    return animation(fig, frames, labels=labels)
+    return animation(_legible(fig), frames, labels=labels)
 
 
 # --------------------------------------------------------------------------
@@ -177,9 +217,9 @@ def curves_figure(epochs, loss, params, frames, labels: list[str], *,
                   loss_title: str = "Loss (mean squared error)") -> dict:
     """Loss (top, log scale) and the parameters m, b (bottom) over epochs; frames (F,) epochs."""
     epochs, loss, params = np.asarray(epochs), np.asarray(loss, float), np.asarray(params, float)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
-                        subplot_titles=(loss_title, "Parameters"))
-    fig.update_layout(**figure_layout("", legend=_top_legend(1.1), margin=dict(l=64, r=20, t=70, b=52)))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
+                        subplot_titles=(fit.wrap(loss_title), "Parameters"))
+    fig.update_layout(**fit.layout("", legend=fit.legend_below(), margin=dict(l=64, r=20, t=56, b=8)))
     fig.add_trace(go.Scatter(x=epochs, y=_points(loss), name="loss", line=dict(color=ORANGE, width=3.5)), 1, 1)
     for i, (name, color) in enumerate(zip(PARAMETERS, (BLUE, GREEN))):
         fig.add_trace(go.Scatter(x=epochs, y=_points(params[:, i]), name=name, line=dict(color=color, width=3)), 2, 1)
@@ -190,25 +230,24 @@ def curves_figure(epochs, loss, params, frames, labels: list[str], *,
     marker = len(fig.data) - 1
     out = [{"traces": [marker], "data": [{"x": [int(e)], "y": [float(loss[e])]}],
             "layout": {"shapes": _marker_line(e)}} for e in frames]
-    return animation(fig, out, labels=labels)
+    return animation(_legible(fig), out, labels=labels)
 
 
 def loss_curves_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: str,
-                       yaxis_title: str = "loss above the best line's", legend_outside: bool = False) -> dict:
-    """One log-scale panel of loss curves, a marker per run at the frame's epoch.
+                       yaxis_title: str = EXCESS_TITLE) -> dict:
+    """One log-scale panel of loss curves, a marker per run at the frame's epoch; the
+    legend below the plot names each curve by its colour and dash.
 
     runs: dicts with name, color, loss (E+1,) (nan after a divergence), optional dash.
     """
     epochs = np.asarray(epochs)
-    fig = go.Figure(layout=figure_layout(
+    fig = go.Figure(layout=fit.layout(
         title, xaxis=dict(title="epoch"), yaxis=dict(title=yaxis_title, **log_axis(*[_floor(r["loss"]) for r in runs])),
-        legend=dict(orientation="v", x=1.02 if legend_outside else 1.0, xanchor="left" if legend_outside else "right",
-                    y=1.0),
-        margin=dict(l=70, r=20, t=56, b=52)))
+        legend=fit.legend_below(), margin=dict(l=70, r=20, t=8, b=8)))
     markers = []
     for run in runs:
         loss = _floor(run["loss"])
-        fig.add_trace(go.Scatter(x=epochs, y=_points(loss), name=run["name"], mode="lines",
+        fig.add_trace(go.Scatter(x=epochs, y=_points(loss), name=_entry(run["name"]), mode="lines",
                                  line=dict(color=run["color"], width=3, dash=run.get("dash", "solid"))))
     for run in runs:
         loss = _floor(run["loss"])
@@ -223,31 +262,35 @@ def loss_curves_figure(epochs, runs: list[dict], frames, labels: list[str], *, t
             value = loss[min(int(e), len(loss) - 1)]
             data.append({"x": [int(e)] if np.isfinite(value) else [], "y": [float(value)] if np.isfinite(value) else []})
         out.append({"traces": [i for i, _ in markers], "data": data, "layout": {"shapes": _marker_line(e)}})
-    return animation(fig, out, labels=labels)
+    return animation(_legible(fig), out, labels=labels)
+
+
+RANK_NAME_CHARS = 19   # characters of a bar's name per line
 
 
 def ranking_figure(names: list[str], colors: list[str], values, frames, labels: list[str], *, title: str,
                    axis_title: str = "loss above the best line's") -> dict:
     """Horizontal bars, one per run, of a value per epoch on a log axis; the bars
-    grow or shrink frame by frame. Runs are listed best (lowest at the end) first.
+    grow or shrink frame by frame. Runs are listed best (lowest at the end) first,
+    each named in at most two short lines (a phone leaves the bars little width).
 
     values: (R, E+1) per run and epoch (nan after a divergence); frames (F,) epochs.
     """
     values = _floor(values)
     final = np.where(np.isfinite(values[:, -1]), values[:, -1], np.inf)
     order = np.argsort(final, kind="stable")
-    ys = [names[i] for i in order]
-    axis = log_axis(values[np.isfinite(values)])
+    ys = [fit.wrap(names[i], RANK_NAME_CHARS) for i in order]
+    axis = log_axis(values[np.isfinite(values)], most=4)
 
     def at(e) -> list:
         return _points(values[order, min(int(e), values.shape[1] - 1)])
 
-    fig = go.Figure(layout=figure_layout(
+    fig = go.Figure(layout=fit.layout(
         title, xaxis=dict(title=axis_title, **axis), showlegend=False,
-        yaxis=dict(autorange="reversed", automargin=True), margin=dict(l=20, r=20, t=56, b=52)))
+        yaxis=dict(autorange="reversed", tickfont=dict(size=14)), margin=dict(l=10, r=24, t=8, b=8)))
     fig.add_trace(go.Bar(x=at(frames[0]), y=ys, orientation="h", marker=dict(color=[colors[i] for i in order]),
-                         hovertemplate="%{y}: %{x:.3g}<extra></extra>"))
-    return animation(fig, [{"traces": [0], "data": [{"x": at(e)}]} for e in frames], labels=labels)
+                         customdata=[names[i] for i in order], hovertemplate="%{customdata}: %{x:.3g}<extra></extra>"))
+    return animation(_legible(fig), [{"traces": [0], "data": [{"x": at(e)}]} for e in frames], labels=labels)
 
 
 # --------------------------------------------------------------------------
@@ -286,7 +329,8 @@ def algorithm_figure(lines: list[list[str]], values: list[list[list]], titles: l
                     font=dict(size=16, color=INK, family=[FONT_FAMILY, mono, mono]),
                     fill_color=[["#ffffff", "#f8fafc"] * (len(rows) // 2 + 1)], line_color=GRID)
 
-    fig = go.Figure(layout=figure_layout(titles[0], margin=dict(l=10, r=10, t=60, b=10)))
+    titles = fit.wrap_all(titles)
+    fig = go.Figure(layout=fit.layout(titles[0], margin=dict(l=10, r=10, t=8, b=10)))
     fig.add_trace(go.Table(header=header, cells=cells(0), columnwidth=[1.7, 1, 1]))
     frames = [{"traces": [0], "data": [{"cells": cells(f)}], "layout": {"title": {"text": titles[f]}}}
               for f in range(len(values))]
@@ -302,11 +346,11 @@ def internals_figure(t, top: list[dict], bottom: list[dict], frames, labels: lis
     optional dash; frames (F,) step numbers (0 = before the first step).
     """
     t = np.asarray(t, dtype=float)
-    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.16, horizontal_spacing=0.1,
-                        subplot_titles=[f"{top_title} — {PARAMETERS[0]}", f"{top_title} — {PARAMETERS[1]}",
-                                        f"{bottom_title} — {PARAMETERS[0]}", f"{bottom_title} — {PARAMETERS[1]}"])
-    fig.update_layout(**figure_layout(title, legend=_top_legend(1.08), margin=dict(l=64, r=20, t=120, b=52)))
-    fig.update_layout(title=dict(y=0.985, yanchor="top"))
+    # Each panel is half the figure wide: its title in two short lines, what, then of which parameter.
+    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.2, horizontal_spacing=0.14,
+                        subplot_titles=[f"{what}<br>{parameter}" for what in (top_title, bottom_title)
+                                        for parameter in PARAMETERS])
+    fig.update_layout(**fit.layout(title, legend=fit.legend_below(), margin=dict(l=64, r=20, t=56, b=8)))
     for row, group in ((1, top), (2, bottom)):
         for col in (1, 2):
             for item in group:
@@ -319,6 +363,7 @@ def internals_figure(t, top: list[dict], bottom: list[dict], frames, labels: lis
         fig.update_xaxes(title_text="step t", row=2, col=col)
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=15)
+    _legible(fig)
 
     def shapes(step) -> list[dict]:
         return [dict(type="line", xref=f"x{k if k > 1 else ''}", yref=f"y{k if k > 1 else ''} domain",
@@ -337,13 +382,12 @@ def sizes_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: 
     """Size |Δθ| of every epoch's change (top, log) and the angle to the previous
     epoch's change (bottom, 0–180°). runs: dicts with name, color, norm (E,), angle (E,)."""
     epochs = np.asarray(epochs)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
                         subplot_titles=("Size of each epoch's change ‖Δθ‖₂",
-                                        "Angle between consecutive epoch changes"))
-    fig.update_layout(**figure_layout(title, legend=_top_legend(1.1), margin=dict(l=64, r=20, t=120, b=52)))
-    fig.update_layout(title=dict(y=0.985, yanchor="top"))
+                                        fit.wrap("Angle between consecutive epoch changes")))
+    fig.update_layout(**fit.layout(title, legend=fit.legend_below(), margin=dict(l=64, r=20, t=36, b=8)))
     for run in runs:
-        fig.add_trace(go.Scatter(x=epochs, y=_points(np.maximum(run["norm"], 1e-12)), name=run["name"],
+        fig.add_trace(go.Scatter(x=epochs, y=_points(np.maximum(run["norm"], 1e-12)), name=_entry(run["name"]),
                                  legendgroup=run["name"], mode="lines",
                                  line=dict(color=run["color"], width=3, dash=run.get("dash", "solid"))), 1, 1)
         angle = np.asarray(run["angle"], dtype=float)
@@ -358,6 +402,7 @@ def sizes_figure(epochs, runs: list[dict], frames, labels: list[str], *, title: 
                    line=dict(color=INK, width=1, dash="dash"))]
     fig.add_annotation(text="90°: unrelated", xref="x2 domain", yref="y2", x=1, y=90, xanchor="right",
                        yanchor="bottom", showarrow=False, font=dict(size=14, color=MUTED))
+    _legible(fig)
 
     def shapes(e) -> list[dict]:
         return guides + [dict(type="line", xref=axis, yref=f"{yaxis} domain", x0=float(e), x1=float(e), y0=0, y1=1,
@@ -377,12 +422,11 @@ def rule_figure(epochs, runs: list[dict], factor, frames, labels: list[str], *, 
     """Top: loss above the best line's (log) with and without the rule; bottom:
     the rule's factor per epoch (log2 axis). runs: dicts with name, color, loss (E+1,)."""
     epochs = np.asarray(epochs)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14, row_heights=[0.62, 0.38],
-                        subplot_titles=("Loss above the best line's", factor_title))
-    fig.update_layout(**figure_layout("", legend=dict(orientation="h", x=0, y=1.08, yanchor="bottom"),
-                                      margin=dict(l=70, r=20, t=64, b=52)))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.18, row_heights=[0.62, 0.38],
+                        subplot_titles=("Loss above the best line's", fit.wrap(factor_title)))
+    fig.update_layout(**fit.layout("", legend=fit.legend_below(), margin=dict(l=70, r=20, t=36, b=8)))
     for run in runs:
-        fig.add_trace(go.Scatter(x=epochs, y=_points(_floor(run["loss"])), name=run["name"], mode="lines",
+        fig.add_trace(go.Scatter(x=epochs, y=_points(_floor(run["loss"])), name=_entry(run["name"]), mode="lines",
                                  line=dict(color=run["color"], width=3.5, dash=run.get("dash", "solid"))), 1, 1)
     factor = np.asarray(factor, dtype=float)
     fig.add_trace(go.Scatter(x=epochs[1:len(factor) + 1], y=_points(factor), name=factor_label, mode="lines",
@@ -390,6 +434,7 @@ def rule_figure(epochs, runs: list[dict], factor, frames, labels: list[str], *, 
     fig.update_yaxes(**log_axis(*[_floor(r["loss"]) for r in runs]), row=1, col=1)
     fig.update_yaxes(**factor_axis_layout(factor), title_text=factor_label, row=2, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
+    _legible(fig)
 
     def shapes(e) -> list[dict]:
         return [dict(type="line", xref=axis, yref=f"{yaxis} domain", x0=float(e), x1=float(e), y0=0, y1=1,
@@ -411,10 +456,13 @@ def compare_figure(epochs, excess, names: list[str], colors: list[str], target: 
     """
     epochs = np.asarray(epochs)
     rules = list(range(1, len(names)))
+    # A panel per rule: on a phone a third of 350 px, so each panel's title in short lines.
+    panel_titles = fit.wrap_all([names[v] for v in rules] or [names[0]], 12)
     fig = make_subplots(rows=1, cols=max(len(rules), 1), shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[names[v] for v in rules] or [names[0]])
-    fig.update_layout(**figure_layout(title, legend=_top_legend(1.12), margin=dict(l=70, r=20, t=120, b=52)))
-    fig.update_layout(title=dict(y=0.985, yanchor="top"))
+                        subplot_titles=panel_titles)
+    lines = len(fit.lines_of(panel_titles[0]))
+    fig.update_layout(**fit.layout(title, legend=fit.legend_below(),
+                                   margin=dict(l=70, r=20, t=12 + 22 * lines, b=8)))
     for col, v in enumerate(rules or [0], start=1):
         for variant, color, show in ((0, MUTED, col == 1), (v, colors[v], True)):
             if variant == v and v == 0:
@@ -434,12 +482,12 @@ def compare_figure(epochs, excess, names: list[str], colors: list[str], target: 
         fig.add_hline(y=target, line=dict(color=INK, width=1.5, dash="dash"), row=1, col=col)
         fig.update_xaxes(title_text="epoch", row=1, col=col)
     axis = log_axis(_floor(excess))
-    fig.update_yaxes(**axis, row=1, col=1, title_text="loss above the best line's")
+    fig.update_yaxes(**axis, row=1, col=1, title_text=EXCESS_TITLE)
     for c in range(2, len(rules) + 1):
         fig.update_yaxes(**axis, row=1, col=c)
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=16)
-    return static(fig)
+    return static(_legible(fig))
 
 
 def targets_figure(epochs_to, names: list[str], colors: list[str], epochs: int, *, title: str) -> dict:
@@ -451,10 +499,12 @@ def targets_figure(epochs_to, names: list[str], colors: list[str], epochs: int, 
     epochs_to = np.asarray(epochs_to, dtype=float)
     V, S = epochs_to.shape
     never = epochs * 1.06
-    fig = go.Figure(layout=figure_layout(
+    fig = go.Figure(layout=fit.layout(
         title, xaxis=dict(title="epochs to reach the target", range=[-0.02 * epochs, epochs * 1.12]),
-        yaxis=dict(autorange="reversed", tickvals=list(range(V)), ticktext=names, zeroline=False),
-        showlegend=False, margin=dict(l=250, r=20, t=64, b=52)))
+        # Reversed, the first variant on top, with a row above it for the "not reached" label.
+        yaxis=dict(range=[V - 0.5, -1.1], tickvals=list(range(V)), ticktext=[fit.wrap(n, 16) for n in names],
+                   zeroline=False),
+        showlegend=False, margin=dict(l=10, r=20, t=8, b=8)))
     jitter = (np.arange(S) - (S - 1) / 2) / max(S, 1) * 0.5
     for v in range(V):
         reached = np.isfinite(epochs_to[v])
@@ -471,9 +521,9 @@ def targets_figure(epochs_to, names: list[str], colors: list[str], epochs: int, 
             fig.add_shape(type="line", x0=median, x1=median, y0=v - 0.35, y1=v + 0.35,
                           line=dict(color=INK, width=4))
     fig.add_vline(x=epochs, line=dict(color=MUTED, width=1, dash="dot"))
-    fig.add_annotation(text="not reached", x=never, y=-0.6, yref="y", showarrow=False,
-                       font=dict(size=14, color=MUTED))
-    return static(fig)
+    fig.add_annotation(text="not reached", x=never, y=-0.75, yref="y", showarrow=False, xanchor="right",
+                       yanchor="middle", font=dict(size=14, color=MUTED))
+    return static(_legible(fig))
 
 
 def _until_far_outside(points: np.ndarray, view: np.ndarray) -> np.ndarray:

@@ -14,12 +14,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.ml.melodies import pitch_name
+from components import figure_fit as fit
 from components.player import animation, static
-from components.theme import BLUE, DIVERGING, GREEN, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION, figure_layout
+from components.theme import BLUE, DIVERGING, GREEN, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION
 
 #: Pitches drawn on every piano roll (MIDI; G3 .. A4 hold every note of the tunes).
 PITCH_LOW, PITCH_HIGH = 55, 69
 BLACK_KEYS = {1, 3, 6, 8, 10}           # pitch classes of the black keys
+#: Pitch classes named on the pitch axis: the white keys but B and F, so that no two names
+#: are a semitone apart (a row of a short roll is less high than its name).
+NAMED_KEYS = {0, 2, 4, 7, 9}
 NOTE_WIDTH = 0.78                       # height of a note bar, in semitones
 TRUTH = "#c9ced6"                       # notes of the tune when predictions are drawn over them
 HIGHLIGHT = "rgba(230,159,0,0.28)"      # the current column / note
@@ -47,23 +51,32 @@ def beats_text(beats: float) -> str:
 # Piano roll: time in beats across, pitch up
 
 
+def beat_labels(total_beats: float, most: int = 8) -> int:
+    """Beats between labels of the time axis: a whole number of 4-beat bars, at most
+    `most` labels (a phone has room for about eight)."""
+    return next((d for d in (4, 8, 16, 32, 64) if total_beats / d <= most), 128)
+
+
 def _roll_layout(title: str, total_beats: float, *, legend: bool = True, **overrides) -> dict:
+    """A piano roll's layout: a grid line at every bar of 4 beats, a row per pitch."""
     pitches = list(range(PITCH_LOW, PITCH_HIGH + 1))
+    named = [p for p in pitches if p % 12 in NAMED_KEYS]
     end = max(float(total_beats), 4.0)
     keys = [dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=p - 0.5, y1=p + 0.5, layer="below",
                  fillcolor="#eef0f4", line=dict(width=0)) for p in pitches if p % 12 in BLACK_KEYS]
-    layout = figure_layout(
+    layout = fit.layout(
         title,
         barmode="overlay",
-        xaxis=dict(title="time (beats; a bar of 4 beats between grid lines)", range=[-0.3, end + 0.3],
-                   dtick=4, tick0=0, showgrid=True, gridcolor="#d5d9e0", zeroline=False),
-        yaxis=dict(title="pitch", range=[PITCH_LOW - 0.6, PITCH_HIGH + 0.6], tickvals=pitches,
-                   ticktext=[pitch_name(p) for p in pitches], showgrid=False, zeroline=False,
-                   tickfont=dict(size=14)),
+        xaxis=dict(title="time (beats; a grid line every 4)", range=[-0.3, end + 0.3],
+                   dtick=beat_labels(end), tick0=0, showgrid=True, gridcolor="#d5d9e0", zeroline=False,
+                   minor=dict(dtick=4, tick0=0, showgrid=True, gridcolor="#d5d9e0"), automargin=True),
+        yaxis=dict(title="pitch", range=[PITCH_LOW - 0.6, PITCH_HIGH + 0.6], tickvals=named,
+                   ticktext=[pitch_name(p) for p in named], showgrid=False, zeroline=False,
+                   tickfont=dict(size=14), automargin=True),
         shapes=keys,
         showlegend=legend,
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
-        margin=dict(l=64, r=24, t=96, b=56),
+        legend=fit.legend_below(),
+        margin=dict(l=64, r=24, t=8, b=8),
         hovermode="closest",
     )
     layout.update(overrides)
@@ -94,8 +107,7 @@ def _bar_patch(notes, starts, hover, colors=None) -> dict:
 def tune_roll(notes, title: str, hover: list[str], *, name: str = "notes") -> dict:
     """A tune on the piano roll (static). notes: n (pitch, beats); hover: n texts."""
     starts = _starts(notes)
-    fig = go.Figure(layout=_roll_layout(title, starts[-1] + notes[-1][1] if notes else 4, legend=False,
-                                        margin=dict(l=64, r=24, t=64, b=56)))
+    fig = go.Figure(layout=_roll_layout(title, starts[-1] + notes[-1][1] if notes else 4, legend=False))
     fig.add_trace(_note_bars(notes, starts, name=name, color=BLUE, hover=hover))
     return static(fig)
 
@@ -108,7 +120,8 @@ def reading_roll(notes, title: str, hover: list[str], current: list[int], titles
     """
     starts = _starts(notes)
     total = starts[-1] + notes[-1][1]
-    fig = go.Figure(layout=_roll_layout(title, total))
+    titles = fit.wrap_all(titles)
+    fig = go.Figure(layout=_roll_layout(titles[0], total))
     fig.add_trace(_note_bars(notes, starts, name="the tune", color=SKY, hover=hover))
     fig.add_trace(_note_bars([], [], name="the note read now (input)", color=ORANGE, hover=[],
                              line_color=INK))
@@ -132,6 +145,7 @@ def prediction_roll(notes, predicted: list[list], right: list[list[bool]], hover
     predicted: per frame a list of n (pitch, beats) or None (it guessed the end marker).
     """
     starts = _starts(notes)
+    titles = fit.wrap_all(titles)
     fig = go.Figure(layout=_roll_layout(titles[0], starts[-1] + notes[-1][1]))
     fig.add_trace(_note_bars(notes, starts, name="the tune", color=TRUTH, hover=hover_truth))
     traces = []
@@ -161,6 +175,7 @@ def generated_roll(notes, sources: list[int], source_names: list[str], hover: li
     starts = _starts(notes)
     total = starts[-1] + notes[-1][1] if notes else 4.0
     colors = [TUNE_COLORS[s % len(TUNE_COLORS)] if s >= 0 else MUTED for s in sources]
+    titles = fit.wrap_all(titles)
     fig = go.Figure(layout=_roll_layout(titles[0], max(total, 16.0)))
     fig.add_trace(_note_bars(notes[:1], starts[:1], name="melody", color=colors[:1], hover=hover[:1],
                              line_color=INK, showlegend=False))
@@ -183,6 +198,11 @@ def generated_roll(notes, sources: list[int], source_names: list[str], hover: li
 # The cell: the vectors of its equation for one time step
 
 
+#: Characters of a line of the cell's equation that fit under a phone's figure (16 px).
+EQUATION_CHARS = 40
+CELL_LABELS_PX = 150    # the column of row names left of the cell's vectors
+
+
 def cell_figure(rows: np.ndarray, unit: int, equations: list[str], titles: list[str], labels: list[str],
                 *, span: float = 4.0) -> dict:
     """The hidden-layer equation of one step as coloured vectors, one frame per step.
@@ -190,31 +210,36 @@ def cell_figure(rows: np.ndarray, unit: int, equations: list[str], titles: list[
     rows: (F, 6, H): h_{t-1}, W_xh x_t, W_hh h_{t-1}, b_h, a_t, h_t for each frame.
     unit: 0-based hidden unit whose numbers `equations` spell out (framed in the figure).
     span: colour range of the pre-activation rows (h rows use [-1, 1]).
+    The equation is written under the vectors from the figure's left edge, wrapped to
+    lines that fit a phone; every frame's title and equation take as many lines as the longest.
     """
     rows = np.asarray(rows, dtype=float)
     H = rows.shape[2]
     units = list(range(1, H + 1))
+    titles = fit.wrap_all(titles)
+    equations = fit.wrap_all(equations, EQUATION_CHARS)
+    note_lines = len(fit.lines_of(equations[0]))
     names_pre = ["W<sub>xh</sub> x<sub>t</sub>  (input)", "W<sub>hh</sub> h<sub>t−1</sub>  (memory)",
-                 "b<sub>h</sub>  (bias)", "a<sub>t</sub> = sum of the three"]
+                 "b<sub>h</sub>  (bias)", "a<sub>t</sub>  (their sum)"]
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.17, 0.58, 0.25])
-    fig.update_layout(**figure_layout(
-        titles[0], margin=dict(l=250, r=90, t=60, b=150),
+    fig.update_layout(**fit.layout(
+        titles[0], margin=dict(l=CELL_LABELS_PX, r=64, t=8, b=76 + 22 * note_lines),
         coloraxis=dict(colorscale=DIVERGING, cmin=-span, cmax=span, cmid=0,
-                       colorbar=dict(title=dict(text="a", side="right"), len=0.5, y=0.6, yanchor="middle",
-                                     thickness=14, x=1.01, tickvals=[-span, -span / 2, 0, span / 2, span])),
+                       colorbar=dict(title=dict(text="a", side="top"), len=0.5, y=0.6, yanchor="middle",
+                                     thickness=12, x=1.01, tickvals=[-span, 0, span])),
         coloraxis2=dict(colorscale=DIVERGING, cmin=-1, cmax=1, cmid=0,
-                        colorbar=dict(title=dict(text="h", side="right"), len=0.3, y=0.13, yanchor="middle",
-                                      thickness=14, x=1.01, tickvals=[-1, 0, 1])),
+                        colorbar=dict(title=dict(text="h", side="top"), len=0.3, y=0.13, yanchor="middle",
+                                      thickness=12, x=1.01, tickvals=[-1, 1])),
     ))
     hover = "%{y}<br>unit %{x}: %{z:.3f}<extra></extra>"
-    fig.add_trace(go.Heatmap(z=[sig(rows[0, 0])], x=units, y=["h<sub>t−1</sub>  (carried from the last step)"],
+    fig.add_trace(go.Heatmap(z=[sig(rows[0, 0])], x=units, y=["h<sub>t−1</sub>  (last step)"],
                              coloraxis="coloraxis2", xgap=1, ygap=1, hovertemplate=hover), row=1, col=1)
     fig.add_trace(go.Heatmap(z=sig(rows[0, 1:5]), x=units, y=names_pre, coloraxis="coloraxis", xgap=1, ygap=1,
                              hovertemplate=hover), row=2, col=1)
     fig.add_trace(go.Heatmap(z=[sig(rows[0, 5])], x=units, y=["h<sub>t</sub> = tanh(a<sub>t</sub>)"],
                              coloraxis="coloraxis2", xgap=1, ygap=1, hovertemplate=hover), row=3, col=1)
     for r in (1, 2, 3):
-        fig.update_yaxes(autorange="reversed", tickfont=dict(size=15), row=r, col=1)
+        fig.update_yaxes(autorange="reversed", tickfont=dict(size=15), automargin=True, row=r, col=1)
     fig.update_xaxes(title_text="hidden unit", row=3, col=1)
     outline = [dict(type="rect", xref=f"x{'' if r == 1 else r}", yref=f"y{'' if r == 1 else r} domain",
                     x0=unit + 0.5, x1=unit + 1.5, y0=0, y1=1, line=dict(color=INK, width=2.5))
@@ -222,10 +247,9 @@ def cell_figure(rows: np.ndarray, unit: int, equations: list[str], titles: list[
     fig.update_layout(shapes=outline)
 
     def note(text):
-        return [dict(text=text, xref="paper", yref="paper", x=0, y=0, xshift=-236, yshift=-70, xanchor="left",
-                     yanchor="top",
-                     showarrow=False, align="left", font=dict(size=16, color=INK), bgcolor="#f6f7f9",
-                     borderpad=6)]
+        return [dict(text=text, xref="paper", yref="paper", x=0, y=0, xshift=-CELL_LABELS_PX + 8, yshift=-70,
+                     xanchor="left", yanchor="top", showarrow=False, align="left", font=dict(size=16, color=INK),
+                     bgcolor="#f6f7f9", borderpad=6)]
 
     fig.update_layout(annotations=list(fig.layout.annotations) + note(equations[0]))
     frames = [{"traces": [0, 1, 2], "data": [{"z": [sig(r[0])]}, {"z": sig(r[1:5])}, {"z": [sig(r[5])]}],
@@ -243,19 +267,25 @@ def hidden_heatmap(hs: np.ndarray, inputs: list[str], current: list[int], titles
     """Hidden units (rows) by time steps (columns), revealed up to the current step.
 
     hs: (T, H) hidden states; inputs: T labels of the notes read; current: step per frame.
+    The time axis is a category axis, so that on a narrow screen plotly names only every
+    second or fourth step instead of writing the names over each other.
     """
     hs = np.asarray(hs, dtype=float)
     T, H = hs.shape
-    fig = go.Figure(layout=figure_layout(
-        titles[0], margin=dict(l=70, r=30, t=60, b=96),
-        xaxis=dict(title="time step t (the note read)", tickvals=list(range(T)), ticktext=inputs, tickangle=-90,
-                   tickfont=dict(size=14), showgrid=False, range=[-0.5, T - 0.5]),
-        yaxis=dict(title="hidden unit", autorange="reversed", showgrid=False),
+    titles = fit.wrap_all(titles)
+    # A category per step; zero-width spaces keep a note read twice two categories.
+    steps = [f"{name}{chr(0x200B) * t}" for t, name in enumerate(inputs)]
+    fig = go.Figure(layout=fit.layout(
+        titles[0], margin=dict(l=70, r=30, t=8, b=8),
+        xaxis=dict(title="time step t (the note read)", type="category", tickangle=-90, tickfont=dict(size=14),
+                   showgrid=False, range=[-0.5, T - 0.5], automargin=True),
+        yaxis=dict(title="hidden unit", autorange="reversed", showgrid=False, automargin=True),
     ))
     fig.add_trace(go.Heatmap(
-        z=sig(hs.T, 3), x=list(range(T)), y=list(range(1, H + 1)), colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        z=sig(hs.T, 3), x=steps, y=list(range(1, H + 1)), colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
         colorbar=dict(title=dict(text="h", side="top"), thickness=14),
-        customdata=[inputs] * H, hovertemplate="step %{x}, reading %{customdata}<br>unit %{y}: h = %{z:.3f}<extra></extra>",
+        customdata=[[f"step {t}, reading {name}" for t, name in enumerate(inputs)]] * H,
+        hovertemplate="%{customdata}<br>unit %{y}: h = %{z:.3f}<extra></extra>",
     ))
 
     def shapes(k):
@@ -291,12 +321,13 @@ def probability_bars(probs: np.ndarray, tokens: list[str], marked: list[int], ti
     def texts(p):
         return [f"{v:.0%}" if v >= 0.02 else "" for v in p]
 
-    fig = go.Figure(layout=figure_layout(
-        titles[0], margin=dict(l=64, r=24, t=96, b=88), bargap=0.18,
-        xaxis=dict(title="next token (note: beats; | = start/end of a tune)", tickangle=-60,
-                   tickfont=dict(size=14), type="category"),
-        yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
+    titles = fit.wrap_all(titles)
+    fig = go.Figure(layout=fit.layout(
+        titles[0], margin=dict(l=64, r=24, t=8, b=8), bargap=0.18,
+        xaxis=dict(title="next token (pitch:beats; | = the end)", tickangle=-60,
+                   tickfont=dict(size=14), type="category", automargin=True),
+        yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%", automargin=True),
+        legend=fit.legend_below(),
     ))
     fig.add_trace(go.Bar(x=tokens, y=sig(probs[0], 3), name="p(next token)", marker=dict(color=colors(marked[0])),
                          showlegend=False,
@@ -336,19 +367,23 @@ def _tick_text(v: float) -> str:
     return f"{v:g}" if 1e-3 <= v < 1e5 else f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")
 
 
-def _axis_for(values: list[np.ndarray], log: bool) -> dict:
+def _axis_for(values: list[np.ndarray], log: bool, most: int = 8) -> dict:
     """A fixed y axis (range, ticks) that holds every value, so curves can grow into it."""
     finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([1.0])
     if log:
         positive = finite[finite > 0]
         lo, hi = (float(positive.min()), float(positive.max())) if positive.size else (1e-3, 1.0)
         lo, hi = lo / 1.4, hi * 1.4
-        ticks = log_ticks(lo, hi)
+        ticks = log_ticks(lo, hi, most)
         return dict(type="log", range=[np.log10(lo), np.log10(hi)], tickvals=ticks,
                     ticktext=[_tick_text(t) for t in ticks])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     pad = 0.08 * (hi - lo or 1.0)
     return dict(range=[min(lo - pad, 0.0), hi + pad])
+
+
+PANEL_TITLE_CHARS = 34      # characters of a 16 px panel title that fit a phone's figure
+PANEL_TITLE_LINE_PX = 26    # a panel title's line at the figure's font size (20 px on an exhibit)
 
 
 def curves_figure(panels: list[dict], labels: list[str], *, frame_x=None, title: str = "",
@@ -360,15 +395,15 @@ def curves_figure(panels: list[dict], labels: list[str], *, frame_x=None, title:
     frame_x: (F,) step up to which every curve is drawn at each frame, or None (static).
     """
     n = len(panels)
-    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.16 if n > 1 else 0.1,
-                        subplot_titles=[p["title"] for p in panels])
-    fig.update_layout(**figure_layout(title, legend=dict(orientation="h", x=0, y=1.0, xanchor="left",
-                                                         yanchor="bottom"),
-                                      margin=dict(l=72, r=24, t=(96 if title else 70) + 16 * (n - 1), b=60)))
-    # Subplot titles sit above each panel; the legend goes above the first title.
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=16, color=INK)
-    fig.update_layout(legend=dict(y=1.0 + 0.1 * (1 if n == 1 else 1.6)))
+    # Panel titles in lines that fit a phone, all as many lines as the longest.
+    panel_titles = fit.wrap_all([p["title"] for p in panels], PANEL_TITLE_CHARS)
+    panel_lines = len(fit.lines_of(panel_titles[0]))
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.1 + 0.06 * panel_lines if n > 1 else 0.1,
+                        subplot_titles=panel_titles)
+    fig.update_layout(**fit.layout(title, legend=fit.legend_below(),
+                                   margin=dict(l=72, r=24, t=10 + PANEL_TITLE_LINE_PX * panel_lines, b=8)))
+    for annotation in fig.layout.annotations:   # the figure's own size: 16 px, 20 px on an exhibit
+        annotation.font = dict(color=INK)
     x_max = max(float(np.max(s["x"])) for p in panels for s in p["series"] if len(s["x"]))
     traces, series_all, named = [], [], set()
     shapes, notes = [], []
@@ -392,13 +427,16 @@ def curves_figure(panels: list[dict], labels: list[str], *, frame_x=None, title:
             color = h.get("color", MUTED)
             shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref=yref, y0=h["y"], y1=h["y"],
                                line=dict(color=color, width=2, dash="dash")))
-            # annotations on a log axis are placed in log10 units
+            # annotations on a log axis are placed in log10 units; under the line, at the right,
+            # where the panel's title above cannot be
             at = float(np.log10(h["y"])) if panel.get("log") else float(h["y"])
             notes.append(dict(text=h["text"], xref="paper", x=1, xanchor="right", yref=yref, y=at,
-                              yanchor="bottom", showarrow=False, font=dict(size=14, color=color)))
+                              yanchor="top", showarrow=False, font=dict(size=14, color=color),
+                              bgcolor="rgba(255,255,255,0.8)"))
     fig.update_layout(shapes=shapes, annotations=list(fig.layout.annotations) + notes)
-    fig.update_xaxes(range=[0, x_max * 1.01 or 1])
+    fig.update_xaxes(range=[0, x_max * 1.01 or 1], automargin=True)
     fig.update_xaxes(title_text=x_title, row=n, col=1)
+    fig.update_yaxes(automargin=True)
     if frame_x is None:
         return static(fig)
 
@@ -425,11 +463,13 @@ def flow_figure(k, flows: np.ndarray, reference: np.ndarray, titles: list[str], 
     flows, reference = np.asarray(flows, dtype=float), np.asarray(reference, dtype=float)
     values = np.concatenate([flows.ravel(), reference])
     values = values[np.isfinite(values) & (values > 0)]
-    fig = go.Figure(layout=figure_layout(
-        titles[0], margin=dict(l=80, r=24, t=112, b=60),
-        xaxis=dict(title="k: how many steps back", range=[-0.5, float(np.max(k)) + 0.5]),
-        yaxis=dict(title="‖∂L<sub>t</sub> / ∂h<sub>t−k</sub>‖ (log scale)", **_axis_for([values], log=True)),
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
+    titles = fit.wrap_all(titles)
+    fig = go.Figure(layout=fit.layout(
+        titles[0], margin=dict(l=80, r=24, t=8, b=8),
+        xaxis=dict(title="k: how many steps back", range=[-0.5, float(np.max(k)) + 0.5], automargin=True),
+        yaxis=dict(title="‖∂L<sub>t</sub> / ∂h<sub>t−k</sub>‖ (log scale)", automargin=True,
+                   **_axis_for([values], log=True, most=5)),
+        legend=fit.legend_below(),
     ))
     hover = "%{fullData.name}<br>k = %{x} steps back: %{y:.3g}<extra></extra>"
     fig.add_trace(go.Scatter(x=list(map(int, k)), y=sig(reference), mode="lines+markers", name=reference_name,

@@ -24,15 +24,18 @@ from dash import Input, Output, State, dcc, html
 from app import cache
 from app.cache import memoize
 from app.lessons import decision_boundaries as experiments
+from app.lessons import own_points
 from app.ml import datasets, decision_runs, optim
 from app.ml.decision_runs import RunSpec
 from app.ml.mlp import ACTIVATIONS, LOSSES
 from app.ml.perceptron import plane_in_box
 from components import decision_figures as figures
+from components import point_editor
 from components.engine import Lesson, View
-from components.ids import lesson_id, setting_id
+from components.ids import lesson_id, player_id, setting_id
 from components.narration import load_steps
 from components.perceptron_figures import cube_figure
+from components.site import job_status_outputs
 from components.settings_schema import Schema, Setting
 
 LESSON = "decision-boundaries"
@@ -46,8 +49,10 @@ GRID_FRAMES = 21
 GRID_CELLS = ((1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3), (3, 1), (3, 2), (3, 3), (3, 4))
 
 SCHEMA = Schema((
-    Setting("dataset", "Data set", "choice", "spiral3", choices=tuple(datasets.DATASETS_2D),
-            labels=tuple(spec.label for spec in datasets.DATASETS_2D.values())),
+    Setting("dataset", "Data set", "choice", "spiral3", choices=(*datasets.DATASETS_2D, datasets.OWN_2D),
+            labels=(*(spec.label for spec in datasets.DATASETS_2D.values()), datasets.OWN_2D_LABEL)),
+    Setting("own", "Your points", "text", "", widget="hidden", max_length=own_points.CODE_MAX,
+            check=own_points.checked_code),
     Setting("points", "Points", "int", 600, low=decision_runs.POINTS_MIN, high=decision_runs.POINTS_MAX),
     Setting("noise", "Noise", "float", 0.2, low=0.0, high=datasets.NOISE_MAX),
     Setting("test", "Test share", "float", 0.5, low=0.0, high=datasets.TEST_SHARE_MAX,
@@ -73,7 +78,7 @@ SCHEMA = Schema((
 
 #: The settings panel's groups of controls, in order.
 GROUPS = (
-    ("Data", ("dataset", "points", "noise", "test", "data_seed")),
+    ("Data", ("dataset", "own", "points", "noise", "test", "data_seed")),
     ("Network", ("layers", "width", "activation", "loss")),
     ("Training", ("optimizer", "lr", "batch", "reg", "rate", "epochs", "seed")),
     ("View", ("discretize",)),
@@ -87,6 +92,13 @@ PAGE = dict(
 )
 
 plane_run = memoize()(experiments.plane_run)
+skip_run = memoize()(experiments.skip_run)
+seed_summary = memoize()(experiments.seed_summary)
+
+#: The skip-connection step: how each version of the 20 × 5 network is named and drawn.
+SKIP_STYLE = {"plain": ("plain 20 × 5", figures.BLACK, "solid"),
+              "residual": ("with skip connections", figures.BLUE, "solid"),
+              "plain-scaled": ("plain, from the residual start", figures.VERMILION, "dot")}
 
 
 def run_of(spec: RunSpec, report=None) -> dict:
@@ -125,6 +137,9 @@ def plane_view(ctx) -> View:
 
 def runs_view(ctx) -> View:
     """The decision areas, curves and (for one small network) neuron maps of the step's runs."""
+    own = ctx.figure == "free" and ctx.values["dataset"] == datasets.OWN_2D
+    if own and (missing := own_points.shortfall(points := own_points.decode(ctx.values["own"]))):
+        return _own_points_view(points, missing)
     specs = experiments.step_specs(ctx.figure, ctx.values)
     runs = _train(specs, ctx.report)
     if ctx.figure == "grid":
@@ -137,16 +152,80 @@ def runs_view(ctx) -> View:
     notices = [f"Training of {net_name(spec.layers, spec.width)} stopped: {run['message']}. "
                "Try a smaller learning rate." for spec, run in zip(specs, runs) if run["message"]]
     return replace(view, figures={name: _starting(payload, start) for name, payload in view.figures.items()},
-                   notices=notices, achieved=ctx.figure == "free" and _task_done(specs[0], runs[0]))
+                   notices=notices, achieved=ctx.figure == "free" and _task_done(specs[0], runs[0]),
+                   outputs={**view.outputs, "editor-class": point_editor.ON if own else point_editor.OFF})
 
 
-VIEWS = {"plane": plane_view, **{figure: runs_view for figure in (*experiments.STEP_NETS, "free")}}
+def _own_points_view(points: own_points.Points, missing: str) -> View:
+    """Free play on the visitor's points before a network can learn them: the plane and the points so far."""
+    extent = float(np.abs(points.X).max(initial=0.0))
+    window = max(1.5, math.ceil(11.5 * extent) / 10)
+    cells = 8
+    classes = max(2, int(points.y.max(initial=0)) + 1)
+    panel = {"title": "Your points", "xs": np.linspace(-window, window, cells),
+             "z": np.full((1, cells, cells), None), "X": points.X, "y": points.y, "captions": [""]}   # no areas yet
+    areas = figures.areas_figure([panel], classes, [""], class_names=[f"class {c}" for c in range(classes)])
+    return View(figures={"areas": _starting(areas, "last")}, heights={"areas": 560}, panels=["settings"],
+                outputs={"editor-class": point_editor.ON},
+                notices=[f"Your points: {missing}. Click on the plane to add points, or upload a CSV file."])
+
+
+def skip_view(ctx) -> View:
+    """The thin deep net with and without skip connections: seed 0's runs, and every seed's end."""
+    runs = {variant: skip_run(0, variant) for variant in experiments.VARIANTS}
+    frames = np.arange(len(runs["plain"]["frame_epochs"]))
+    labels = _frame_labels(runs["plain"]["frame_epochs"])
+    names = {variant: SKIP_STYLE[variant][0] for variant in experiments.VARIANTS}
+    panels = [_skip_panel(runs[variant], frames, names[variant]) for variant in ("plain", "residual")]
+    areas = figures.areas_figure(panels, runs["plain"]["classes"], labels,
+                                 class_names=["arm 1", "arm 2", "arm 3"])
+    series = [{"name": names[v], "epochs": runs[v]["curve_epochs"], "loss": runs[v]["loss"],
+               "accuracy": runs[v]["accuracy"], "color": SKIP_STYLE[v][1], "dash": SKIP_STYLE[v][2]}
+              for v in experiments.VARIANTS]
+    curves = figures.curves_figure(series, runs["plain"]["frame_epochs"], labels, stacked=True)
+    return View(figures={"areas": areas, "curves": curves}, heights={"areas": 480, "curves": 440},
+                panels=["seeds"], outputs={"figures-class": "db-figures is-pair"})
+
+
+def _skip_panel(run: dict, frames: np.ndarray, name: str) -> dict:
+    return {"title": name, "xs": run["xs"], "z": figures.area_z(run["grid_class"][frames],
+                                                                run["grid_confidence"][frames]),
+            "X": run["X_train"], "y": run["y_train"],
+            "captions": [_caption(run, e, short=True) for e in run["frame_epochs"][frames]]}
+
+
+def seeds_figure(report) -> dict:
+    """The final training loss of the plain and the residual 20 × 5 network for every seed of SEEDS.
+    report(text, fraction) before each run (40 of them: a minute or more on a cold cache)."""
+    layers, width = experiments.SKIP_NET
+    shown = ("plain", "residual")
+    total = len(shown) * len(experiments.SEEDS)
+    groups = []
+    for number, variant in enumerate(shown):
+        ends = []
+        for k, seed in enumerate(experiments.SEEDS):
+            report(f"Training {SKIP_STYLE[variant][0]}, seed {seed} ({len(experiments.SEEDS)} seeds)…",
+                   (number * len(experiments.SEEDS) + k) / total)
+            ends.append(seed_summary(layers, width, seed, variant))
+        stuck = sum(end["stuck"] for end in ends)
+        groups.append({"name": f"{SKIP_STYLE[variant][0]}: {stuck} stuck", "color": SKIP_STYLE[variant][1],
+                       "seeds": experiments.SEEDS, "loss": [end["final_loss"] for end in ends],
+                       "accuracy": [end["accuracy"] for end in ends]})
+    first, last = experiments.SEEDS[0], experiments.SEEDS[-1]
+    return figures.seeds_figure(groups, title=f"Seeds {first} to {last}: how each run ends",
+                                threshold=experiments.STUCK_LOSS,
+                                threshold_name=f"stuck: loss above {experiments.STUCK_LOSS:g}")
+
+
+VIEWS = {"plane": plane_view, "skip": skip_view,
+         **{figure: runs_view for figure in (*experiments.STEP_NETS, "free")}}
 
 ENGINE = Lesson(
     LESSON, SCHEMA, STEPS, VIEWS,
-    graphs={"areas": 540, "curves": 330, "neurons": (300, "db-neurons")},
-    panels={"settings": "ls-panel"},
-    outputs={"figures-class": (Output(lesson_id("figures", LESSON), "className"), "db-figures")},
+    graphs={"areas": 540, "curves": 330, "neurons": (300, "db-neurons"), "seeds": 330},
+    panels={"settings": "ls-panel", "seeds": "ls-panel"},
+    outputs={"figures-class": (Output(lesson_id("figures", LESSON), "className"), "db-figures"),
+             "editor-class": (Output(point_editor.editor_id("box", LESSON), "className"), point_editor.OFF)},
     background=True,
 )
 show_step = ENGINE.register()
@@ -280,6 +359,8 @@ def _series(spec: RunSpec, run: dict, *, with_test: bool = False, color: str | N
 
 
 def _class_names(spec: RunSpec) -> list[str]:
+    if spec.dataset == datasets.OWN_2D:
+        return [f"class {c}" for c in range(decision_runs.classes_of(spec))]
     if spec.dataset.startswith("spiral"):
         return [f"arm {c + 1}" for c in range(datasets.DATASETS_2D[spec.dataset].n_classes)]
     return [f"class {c}" for c in range(datasets.DATASETS_2D[spec.dataset].n_classes)]
@@ -305,8 +386,36 @@ def stage(values: dict, hidden: set) -> list:
                       className="db-side")],
             id=lesson_id("figures", LESSON), className="db-figures",
         ),
+        _seeds_panel(),
         _settings_panel(values, hidden),
     ]
+
+
+def _seeds_panel() -> html.Div:
+    """The skip-connection step's every seed: trained on request, since 40 networks take a while."""
+    first, last = experiments.SEEDS[0], experiments.SEEDS[-1]
+    return html.Div(
+        [html.H3(f"Seeds {first} to {last}, not only seed {first}"),
+         html.P(f"Train the plain and the residual 20 × 5 network on each of the {len(experiments.SEEDS)} seeds "
+                "(each its own points and starting weights) and see how every run ends.",
+                className="ls-control-help"),
+         html.Button(f"Train all {len(experiments.SEEDS)} seeds", id=lesson_id("train-seeds", LESSON),
+                     className="ls-prev"),
+         ENGINE.graph("seeds")],
+        id=ENGINE.panel_id("seeds"), className="ls-panel ls-hidden",
+    )
+
+
+@dash.callback(
+    Output(player_id("frames", LESSON, name="seeds"), "data", allow_duplicate=True),
+    Output(player_id("box", LESSON, name="seeds"), "className", allow_duplicate=True),
+    Input(lesson_id("train-seeds", LESSON), "n_clicks"),
+    background=True, cancel=[Input("_pages_location", "pathname")], interval=250, prevent_initial_call=True,
+    **job_status_outputs(),
+)
+def train_seeds(set_progress, _clicks):
+    """The skip-connection step's button: every seed's end, drawn beside the runs of seed 0."""
+    return seeds_figure(lambda text, fraction: set_progress([text, f"{fraction:.3f}"])), "ls-figure"
 
 
 def _settings_panel(values: dict, hidden: set) -> html.Div:
@@ -321,11 +430,29 @@ def _settings_panel(values: dict, hidden: set) -> html.Div:
         for title, names in GROUPS
     ]
     return html.Div(
-        [html.H3("Your network"), *groups,
+        [html.H3("Your network"), *groups[:1], _editor(values), *groups[1:],
          html.P(f"Runs are limited to about {limit} multiply-adds (epochs × parameters × points) "
                 f"and {decision_runs.STEPS_MAX:,} optimizer steps.", className="ls-control-help")],
         id=ENGINE.panel_id("settings"), className="ls-panel ls-hidden",
     )
+
+
+def _editor(values: dict) -> html.Div:
+    """The point editor of free play's data set "your points"."""
+    return point_editor.point_editor(
+        LESSON, setting="own", graph="areas", classes=own_points.CLASSES_MAX, link_max=own_points.LINK_MAX,
+        file_bytes_max=own_points.FILE_BYTES_MAX, rows_max=own_points.ROWS_MAX, coord_max=own_points.COORD_MAX,
+        colors=figures.CLASS_COLORS, on=values["dataset"] == datasets.OWN_2D)
+
+
+def load_points(data: bytes) -> tuple[str, str]:
+    """An uploaded CSV file's points, packed, and what was loaded; ValueError naming the line at fault."""
+    points = own_points.parse_csv(data)
+    return own_points.encode(points), f"{len(points.y):,} points of {points.classes} classes loaded"
+
+
+point_editor.register_upload(LESSON, setting="own", choose=("dataset", datasets.OWN_2D), load=load_points,
+                             file_bytes_max=own_points.FILE_BYTES_MAX)
 
 
 @dash.callback(

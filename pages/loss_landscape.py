@@ -4,7 +4,9 @@ Seeds: "Visualizing 3D loss landscapes for high-dimensional machine learning
 models" (reduce the features, slice through the parameters that move most,
 PCA of the parameters' path, a ball rolling down) and "Visualizing
 optimization trajectory of neural nets" (width and depth on the 3-arm spiral,
-explained variance on the axes, fixed directions to compare optimizers).
+explained variance on the axes, fixed directions to compare optimizers,
+random and start-to-end directions, skip connections). Steps that compare
+slices put one slice, seen from above, in each place of PLACES.
 
 The lesson engine runs the steps; this module holds the layout and one view
 per figure of the narration. The experiments (runs, slices, the spiral
@@ -37,6 +39,7 @@ LESSON = "loss-landscape"
 STEPS = load_steps(Path(__file__).with_suffix(".md"))
 
 MAX_FRAMES = 120         # animation frames of a run
+NET_SEEDS = (0, 1, 2)    # step 5's seeds: 0 as in the other lesson, 1 and 2 where the 10 × 5 gets stuck
 FREE_TASK_SHARE = 0.85   # free play's task: a path whose first principal component explains less
 #: Step 6's optimizers as drawn: name -> (label, color).
 RACE_STYLE = {"sgd": ("SGD", BLACK), "momentum": ("Momentum 0.9", VERMILION), "adam": ("Adam", PURPLE)}
@@ -48,6 +51,8 @@ SCHEMA = Schema((
             labels=("Linear SVM · breast cancer (31 parameters)", "Logistic regression · Iris (15 parameters)")),
     Setting("net", "Network (hidden layers × neurons)", "choice", "1x5", choices=tuple(NETS), widget="radio",
             labels=tuple(f"{layers} × {width}" for layers, width in NETS.values())),
+    Setting("net_seed", "Seed (the points and the starting weights)", "choice", 0, choices=NET_SEEDS,
+            widget="radio", labels=tuple(f"seed {seed}" for seed in NET_SEEDS)),
     Setting("model", "Model", "choice", "mlp-1x20", choices=experiments.MODELS,
             labels=("Logistic regression", "Linear SVM (two classes)",
                     *(f"Network {layers} × {width} (relu)" for layers, width in NETS.values()))),
@@ -67,8 +72,8 @@ SCHEMA = Schema((
             help=f"{experiments.MIN_EXTENT:g} to {experiments.MAX_EXTENT:g} × the path's span"),
     Setting("log", "Scale", "bool", False, labels=("log₁₀ loss",)),
 ))
-#: The settings of the last step ("case" and "net" belong to narrated steps).
-FREE_PLAY = tuple(name for name in SCHEMA.names if name not in ("case", "net"))
+#: The settings of the last step ("case", "net" and "net_seed" belong to narrated steps).
+FREE_PLAY = tuple(name for name in SCHEMA.names if name not in ("case", "net", "net_seed"))
 
 PAGE = dict(
     path="/loss-landscape", name="Loss landscapes", order=6, lesson=True, icon="loss-landscape.svg",
@@ -81,6 +86,11 @@ training_path = memoize()(experiments.training_path)
 feature_landscape = memoize()(experiments.feature_landscape)
 spiral_net = memoize()(experiments.spiral_net)
 optimizer_race = memoize()(experiments.optimizer_race)
+race_sweep = memoize()(experiments.race_sweep)
+direction_planes = memoize()(experiments.direction_planes)
+centrings = memoize()(experiments.centrings)
+skip_landscapes = memoize()(experiments.skip_landscapes)
+switching_ball = memoize()(experiments.switching_ball)
 
 
 @memoize()
@@ -106,7 +116,7 @@ def slice_of(figure: str, values: dict) -> tuple[tuple, str, int, float, bool]:
 # -- views ----------------------------------------------------------------------------------
 
 #: The panels each step shows.
-PANELS = {"pca": ("case",), "ball": ("case",), "nets": ("net", "table"), "free": ("settings",)}
+PANELS = {"pca": ("case",), "ball": ("case",), "nets": ("net", "net_seed", "table"), "free": ("settings",)}
 
 
 def _view(ctx, payloads: dict, facts: list, revision: str, **more) -> View:
@@ -124,6 +134,12 @@ def _start(ctx) -> str:
 
 def _labels(steps, losses, frames) -> list[str]:
     return [f"step {int(steps[f])} · loss {losses[f]:.4g}" for f in frames]
+
+
+def _scrolling(table: html.Table) -> html.Div:
+    """A wide table in a box of its own width that scrolls sideways, so a phone's page does not."""
+    return html.Div(table, tabIndex="0", role="region", **{"aria-label": "table, scrolls sideways"},
+                    style={"overflowX": "auto", "maxWidth": "100%"})
 
 
 def _facts(rows: list[tuple[str, str]]) -> list:
@@ -228,9 +244,9 @@ def _slice_facts(land: dict, directions: str) -> list:
 def nets_view(ctx) -> View:
     """Step 5: one spiral network's PCA landscape beside its decision areas.
     The table of all networks, and the step's task, are show_nets_table's."""
-    net, start = ctx.values["net"], _start(ctx)
+    net, seed, start = ctx.values["net"], ctx.values["net_seed"], _start(ctx)
     layers, width = NETS[net]
-    run = spiral_net(layers, width)
+    run = spiral_net(layers, width, seed)
     frames = np.arange(len(run["coords"]))
     steps = run["frame_epochs"][: len(run["coords"])]
     labels = _labels(steps, run["path_loss"], frames)
@@ -238,8 +254,8 @@ def nets_view(ctx) -> View:
     titles = (f"PC 1 ({figures.percent(ratio[0])})", f"PC 2 ({figures.percent(ratio[1])})")
     path = [{"name": "the training path", "color": VERMILION, "coords": run["coords"], "heights": run["plane_loss"]}]
     surface = figures.surface_figure(run["alphas"], run["betas"], run["loss"], path, frames, labels,
-                                     title=f"Network {layers} × {width}: PCA landscape", axis_titles=titles,
-                                     revision=f"nets-{net}", start=start)
+                                     title=f"Network {layers} × {width}, seed {seed}: PCA landscape",
+                                     axis_titles=titles, revision=f"nets-{net}-{seed}", start=start)
     contour = figures.contour_figure(run["alphas"], run["betas"], run["loss"], path, frames, labels,
                                      title="The same slice from above", axis_titles=titles, start=start)
     z = decision_figures.area_z(run["grid_class"], run["grid_confidence"])
@@ -251,14 +267,14 @@ def nets_view(ctx) -> View:
     side["figure"]["layout"].update(legend=dict(side["figure"]["layout"].get("legend", {}), y=-0.1),
                                     margin=dict(l=40, r=10, t=40, b=70))
     facts = _facts([
-        ("network", f"{layers} hidden × {width} neurons, {run['n_params']:,} parameters"),
+        ("network", f"{layers} hidden × {width} neurons, {run['n_params']:,} parameters, seed {seed}"),
         ("path", f"{len(run['coords'])} points, epochs 0 to {int(steps[-1])}"),
         ("loss", f"{run['path_loss'][0]:.3f} → {run['path_loss'][-1]:.3f}"),
         ("training accuracy", figures.percent(run["accuracy"])),
         ("PC 1 explains", figures.percent(ratio[0])), ("PC 2 explains", figures.percent(ratio[1])),
         ("non-convex grid points", figures.percent(run["convexity"])),
     ])
-    return _view(ctx, {"surface": surface, "contour": contour, "side": side}, facts, f"nets-{net}")
+    return _view(ctx, {"surface": surface, "contour": contour, "side": side}, facts, f"nets-{net}-{seed}")
 
 
 def race_view(ctx) -> View:
@@ -289,21 +305,159 @@ def race_view(ctx) -> View:
     ]
     for name, shares in zip(names, race["overlap"]):
         rows.append(html.Tr([html.Td(f"on {name}'s PCA plane")] + [html.Td(figures.percent(s)) for s in shares]))
+    sweep = race_sweep()
+    best = [int(np.nanargmin(sweep[run["name"]])) for run in runs]
+    rows.append(html.Tr([html.Td(f"best final loss, η from {experiments.RACE_RATES[0]:g} to "
+                                 f"{experiments.RACE_RATES[-1]:g}")]
+                        + [html.Td([f"{sweep[run['name']][b]:.3f}", html.Br(), f"η = {experiments.RACE_RATES[b]:g}"])
+                           for run, b in zip(runs, best)]))
     facts = [html.H3(f"Logistic regression on Iris, {race['n_params']} parameters"),
-             html.Table([html.Thead(html.Tr([html.Th("")] + [html.Th(n) for n in names])), html.Tbody(rows)],
-                        className="ls-table ll-table is-numbers"),
+             _scrolling(html.Table([html.Thead(html.Tr([html.Th("")] + [html.Th(n) for n in names])),
+                                    html.Tbody(rows)], className="ls-table ll-table is-numbers")),
              html.Small("“on X's PCA plane”: the share of each path's variance that X's own PCA plane shows.",
                         className="ls-control-help")]
     return _view(ctx, {"surface": surface, "contour": contour, "side": side}, facts, "optimizers")
 
 
+# -- steps that compare slices: one slice from above in each of the row's three places -----
+
+PLANE_TITLES = {"random": ("Random", ("random direction 1", "random direction 2")),
+                "start-end": ("Start → end", ("start → end", "random, orthogonal to it")),
+                "pca": ("PCA", ("PC 1", "PC 2"))}
+#: The places of the slices a step compares: the upper row's two, then the lower row's first.
+PLACES = ("surface", "contour", "side")
+
+
+def _from_above(land: dict, path_name: str, frames, labels, *, title: str, axis_titles: tuple[str, str],
+                start: str, heights: str = "plane_loss", marks: tuple = ()) -> dict:
+    path = [{"name": path_name, "color": VERMILION, "coords": land["coords"], "heights": land[heights]}]
+    return figures.contour_figure(land["alphas"], land["betas"], land["loss"], path, frames, labels, title=title,
+                                  axis_titles=axis_titles, marks=marks, start=start)
+
+
+def directions_view(ctx) -> View:
+    """Seed 001's three planes through one path: random, start to end, PCA."""
+    data, start = direction_planes(), _start(ctx)
+    frames = thin(len(data["steps"]), MAX_FRAMES)
+    labels = _labels(data["steps"], data["path_loss"], frames)
+    payloads = {}
+    for slot, plane in zip(PLACES, data["planes"]):
+        title, axes = PLANE_TITLES[plane["kind"]]
+        payloads[slot] = _from_above(plane, "the training path", frames, labels, start=start, axis_titles=axes,
+                                     title=f"{title}: {figures.percent(plane['share'])} of the path")
+    rows = [html.Tr([html.Td(f"{PLANE_TITLES[p['kind']][0]} plane"), html.Td(figures.percent(p["share"])),
+                     html.Td(f"{100 * p['along_first']:.2f} %")]) for p in data["planes"]]
+    facts = [html.H3(f"Network 5 × 20, seed 0: {data['n_params']:,} parameters"),
+             html.Table([html.Thead(html.Tr([html.Th("plane"), html.Th("the path's variance in it"),
+                                             html.Th("of that, along its axis 1")])), html.Tbody(rows)],
+                        className="ls-table ll-table")]
+    return _view(ctx, payloads, facts, "directions")
+
+
+def centring_view(ctx) -> View:
+    """One path's PCA plane through its last point and through its mean: parallel planes."""
+    data, start = centrings(), _start(ctx)
+    frames = thin(len(data["steps"]), MAX_FRAMES)
+    labels = _labels(data["steps"], data["path_loss"], frames)
+    axes = ("PC 1", "PC 2")
+    final = _from_above(data["final"], "the training path", frames, labels, start=start, axis_titles=axes,
+                        title="Through θ<sub>T</sub>, the trained net (Li et al.)",
+                        marks=({"name": "θ<sub>T</sub>, the trained net", "x": 0, "y": 0, "symbol": "x",
+                                "color": BLACK},))
+    mean = _from_above(data["mean"], "the training path", frames, labels, start=start, axis_titles=axes,
+                       title="Through θ̄, the path's mean (seed 002)",
+                       marks=({"name": "θ̄, the mean of the path", "x": 0, "y": 0, "symbol": "x", "color": BLACK},))
+    side = figures.curves_figure(data["steps"], [
+        {"name": "loss of the model on the path", "values": data["path_loss"], "color": VERMILION},
+        {"name": "surface under it, plane through θ<sub>T</sub>", "values": data["final"]["plane_loss"],
+         "color": BLACK, "dash": "dash", "width": 2.5},
+        {"name": "surface under it, plane through θ̄", "values": data["mean"]["plane_loss"], "color": PURPLE,
+         "dash": "dot", "width": 2.5},
+    ], frames, labels, title="What each plane says about the path", log=True, start=start)
+    svm = centrings(*CASE_RUNS["svm"])
+    facts = _facts([
+        ("network", f"5 × 20, seed 0, {data['n_params']:,} parameters"),
+        ("the two planes lie apart by", f"{data['gap']:.2f} (the path is {data['length']:.1f} long)"),
+        ("surface under the last point", f"{data['final']['plane_loss'][-1]:.4f} and "
+                                         f"{data['mean']['plane_loss'][-1]:.4f} (its loss: "
+                                         f"{data['path_loss'][-1]:.4f})"),
+        ("largest difference of the surfaces", f"{data['most']:.2f}"),
+        ("SVM of step 3: planes apart by", f"{svm['gap']:.3f} (path {svm['length']:.2f} long)"),
+        ("SVM: surface under the last point", f"{svm['final']['plane_loss'][-1]:.4f} and "
+                                              f"{svm['mean']['plane_loss'][-1]:.4f}"),
+    ])
+    return _view(ctx, {"surface": final, "contour": mean, "side": side}, facts, "centring")
+
+
+SKIP_NAMES = {"plain": "Plain 20 × 5", "residual": "20 × 5 with skip connections"}
+
+
+def skip_view(ctx) -> View:
+    """The thin deep net's PCA slice without and with skip connections (seed 0)."""
+    data, start = skip_landscapes(), _start(ctx)
+    frames = thin(len(data["epochs"]), MAX_FRAMES)
+    labels = [f"epoch {int(data['epochs'][f])}" for f in frames]
+    payloads = {}
+    for slot, variant in zip(PLACES, ("plain", "residual")):
+        land = data[variant]
+        payloads[slot] = _from_above(land, "the training path", frames, labels, start=start,
+                                     axis_titles=(f"PC 1 ({figures.percent(land['ratio'][0])})",
+                                                  f"PC 2 ({figures.percent(land['ratio'][1])})"),
+                                     title=f"{SKIP_NAMES[variant]}: {figures.percent(land['convexity'])} non-convex")
+    payloads["side"] = figures.curves_figure(data["epochs"], [
+        {"name": f"{SKIP_NAMES[v]}", "values": data[v]["path_loss"], "color": color}
+        for v, color in (("plain", BLACK), ("residual", figures.BLUE))
+    ], frames, labels, title="Training loss, seed 0", x_title="epoch", log=True, start=start)
+    rows = [html.Tr([html.Td(SKIP_NAMES[v]), html.Td(f"{data[v]['final_loss']:.3f}"),
+                     html.Td(figures.percent(data[v]["accuracy"])), html.Td(figures.percent(data[v]["ratio"][0])),
+                     html.Td(figures.percent(data[v]["convexity"]))]) for v in ("plain", "residual")]
+    facts = [html.H3(f"Seed 0, {data['plain']['n_params']:,} parameters each"),
+             html.Table([html.Thead(html.Tr([html.Th(h) for h in ("network", "final loss", "training accuracy",
+                                                                  "PC 1", "non-convex grid points")])),
+                         html.Tbody(rows)], className="ls-table ll-table")]
+    return _view(ctx, payloads, facts, "skip")
+
+
+def switch_frames(stages: list[dict]) -> list[tuple[int, int]]:
+    """(slice, point) of every animation frame: each slice's points thinned to its share of MAX_FRAMES."""
+    per = max(2, MAX_FRAMES // len(stages))
+    return [(s, int(k)) for s, stage in enumerate(stages) for k in thin(len(stage["coords"]), per)]
+
+
+def switch_view(ctx) -> View:
+    """Seed 002's ball that moves on to a new slice wherever it settles."""
+    ball, start = switching_ball(), _start(ctx)
+    stages = [{**stage, "axis_titles": stage["names"]} for stage in ball["stages"]]
+    frames = switch_frames(stages)
+    offsets = np.concatenate([[0], np.cumsum([len(stage["coords"]) - 1 for stage in stages])])
+    at = [int(offsets[s] + k) for s, k in frames]
+    labels = [f"slice {s + 1} · step {n} · loss {ball['loss'][n]:.3f}" for (s, _), n in zip(frames, at)]
+    surface, contour = figures.switching_figures(stages, frames, labels, start=start)
+    steps = np.arange(len(ball["loss"]))
+    side = figures.curves_figure(steps, [
+        {"name": "the ball (two parameters at a time)", "values": ball["loss"], "color": VERMILION},
+        {"name": "gradient descent on all 15 at once", "values": ball["gd"], "color": BLACK, "dash": "dash",
+         "width": 2.5},
+    ], at, labels, title="Loss, step by step (thin lines: a new slice)", x_title="step", marks=ball["switches"][1:],
+        start=start)
+    rows = [html.Tr([html.Td([f"{s + 1}: ", html.Br(), " and ".join(stage["names"])]),
+                     html.Td(f"{stage['heights'][0]:.3f} → {stage['heights'][-1]:.3f} in "
+                             f"{len(stage['coords']) - 1} steps")]) for s, stage in enumerate(ball["stages"])]
+    facts = [html.H3(f"Logistic regression on Iris, {ball['n_params']} parameters"),
+             html.Table([html.Thead(html.Tr([html.Th("slice: its two parameters"), html.Th("loss")])),
+                         html.Tbody(rows)], className="ls-table ll-table")]
+    return _view(ctx, {"surface": surface, "contour": contour, "side": side}, facts, "switch")
+
+
 VIEWS = {"features": features_view, "top": slice_view, "pca": slice_view, "ball": slice_view, "nets": nets_view,
-         "optimizers": race_view, "free": slice_view}
+         "optimizers": race_view, "directions": directions_view, "centring": centring_view, "skip": skip_view,
+         "switch": switch_view, "free": slice_view}
 
 ENGINE = Lesson(
     LESSON, SCHEMA, STEPS, VIEWS,
     graphs={"surface": 520, "contour": 520, "side": 420},
-    panels={"case": "ls-panel", "net": "ls-panel", "table": "ls-panel", "settings": "ls-panel"},
+    panels={"case": "ls-panel", "net": "ls-panel", "net_seed": "ls-panel", "table": "ls-panel",
+            "settings": "ls-panel"},
     outputs={"facts": (Output(lesson_id("facts", LESSON), "children"), [])},
 )
 show_step = ENGINE.register()
@@ -312,21 +466,21 @@ show_step = ENGINE.register()
 # -- step 5's table of all networks ---------------------------------------------------------
 
 
-def nets_summary(net: str) -> tuple[list, bool]:
-    """The table of all five spiral networks, the chosen one marked, and
+def nets_summary(net: str, seed: int = 0) -> tuple[list, bool]:
+    """The table of all five spiral networks of `seed`, the chosen one marked, and
     whether the chosen one has the least convex slice (step 5's task)."""
-    runs = {key: spiral_net(*NETS[key]) for key in NETS}
+    runs = {key: spiral_net(*NETS[key], seed) for key in NETS}
     least_convex = max(runs, key=lambda key: runs[key]["convexity"])
     rows = []
     for key, run in runs.items():
         cells = [f"{NETS[key][0]} × {NETS[key][1]}", f"{run['n_params']:,}", figures.percent(run["ratio"][0]),
                  figures.percent(run["ratio"][1]), figures.percent(run["convexity"]), figures.percent(run["accuracy"])]
         rows.append(html.Tr([html.Td(c) for c in cells], className="is-current" if key == net else ""))
-    table = [html.H3("All five networks, same data, same optimizer"),
+    table = [html.H3(f"All five networks, seed {seed}: same data, same optimizer"),
              html.Table([html.Thead(html.Tr([html.Th(h) for h in ("network", "parameters", "PC 1", "PC 2",
                                                                  "non-convex grid points", "training accuracy")])),
                          html.Tbody(rows)], className="ls-table ll-table is-numbers")]
-    return table, net == least_convex
+    return [table[0], _scrolling(table[1])], net == least_convex
 
 
 @dash.callback(
@@ -334,16 +488,17 @@ def nets_summary(net: str) -> tuple[list, bool]:
     Output(lesson_id("achieved", LESSON), "data", allow_duplicate=True),
     Input(lesson_id("step", LESSON), "data"),
     Input(setting_id(LESSON, "net"), "value"),
+    Input(setting_id(LESSON, "net_seed"), "value"),
     prevent_initial_call="initial_duplicate",
 )
-def show_nets_table(step, raw_net):
+def show_nets_table(step, raw_net, raw_seed=0):
     """Step 5's table of all networks: its own callback, so the chosen net's figures need not wait for it."""
     index, _ = step_index(step, len(STEPS))
     if STEPS[index].figure != "nets":
         return dash.no_update, dash.no_update
-    values, _ = SCHEMA.check({"net": raw_net})
+    values, _ = SCHEMA.check({"net": raw_net, "net_seed": raw_seed})
     try:
-        table, least_convex = nets_summary(values["net"])
+        table, least_convex = nets_summary(values["net"], values["net_seed"])
     except ValueError as error:
         return [html.P(f"Cannot compare the networks: {error}.")], []
     return table, [index] if least_convex else []
@@ -363,11 +518,14 @@ def export_data(figure: str, values: dict) -> dict:
                          "alpha": "weight w1", "beta": "weight w2", "bias": float(land["b"][-1])}}
     if figure == "nets":
         layers, width = NETS[values["net"]]
-        run = spiral_net(layers, width)
+        run = spiral_net(layers, width, values["net_seed"])
         return {"alphas": run["alphas"], "betas": run["betas"], "loss": run["loss"],
                 "paths": [("adam", run["coords"], run["path_loss"])],
                 "meta": {"model": f"mlp {layers}x{width} relu, 3-arm spiral", "directions": "pca",
+                         "seed": values["net_seed"],
                          "explained_variance_ratio": run["ratio"].tolist(), "convexity_measure": run["convexity"]}}
+    if figure in NEW_EXPORTS:
+        return NEW_EXPORTS[figure]()
     if figure == "optimizers":
         race = optimizer_race()
         return {"alphas": race["alphas"], "betas": race["betas"], "loss": race["loss"],
@@ -382,6 +540,46 @@ def export_data(figure: str, values: dict) -> dict:
         meta["explained_variance_ratio"] = land["ratio"].tolist()
     return {"alphas": land["alphas"], "betas": land["betas"], "loss": land["loss"],
             "paths": [(run[2], land["coords"], land["path_loss"])], "meta": meta}
+
+
+def _export_directions() -> dict:
+    data = direction_planes()
+    pca = data["planes"][-1]
+    return {"alphas": pca["alphas"], "betas": pca["betas"], "loss": pca["loss"],
+            "paths": [(p["kind"], p["coords"], data["path_loss"]) for p in data["planes"][::-1]],
+            "meta": {"model": "mlp 5x20 relu, 3-arm spiral, seed 0", "surface": "the pca plane through the last point",
+                     "variance_in_plane": {p["kind"]: p["share"] for p in data["planes"]}}}
+
+
+def _export_centring() -> dict:
+    data = centrings()
+    return {"alphas": data["mean"]["alphas"], "betas": data["mean"]["betas"], "loss": data["mean"]["loss"],
+            "paths": [("adam", data["mean"]["coords"], data["path_loss"])],
+            "meta": {"model": "mlp 5x20 relu, 3-arm spiral, seed 0", "directions": "pca",
+                     "center": "the path's mean", "distance_to_the_plane_through_the_last_point": data["gap"]}}
+
+
+def _export_skip() -> dict:
+    data = skip_landscapes()
+    land = data["residual"]
+    return {"alphas": land["alphas"], "betas": land["betas"], "loss": land["loss"],
+            "paths": [("adam", land["coords"], land["path_loss"])],
+            "meta": {"model": "mlp 20x5 relu with skip connections, 3-arm spiral, seed 0", "directions": "pca",
+                     "explained_variance_ratio": land["ratio"].tolist(), "convexity_measure": land["convexity"]}}
+
+
+def _export_switch() -> dict:
+    ball = switching_ball()
+    longest = max(ball["stages"], key=lambda stage: len(stage["coords"]))
+    return {"alphas": longest["alphas"], "betas": longest["betas"], "loss": longest["loss"],
+            "paths": [("ball", longest["coords"], longest["heights"])],
+            "meta": {"model": "logistic regression, Iris", "alpha": longest["names"][0],
+                     "beta": longest["names"][1], "slice": ball["stages"].index(longest) + 1,
+                     "slices": [list(stage["names"]) for stage in ball["stages"]]}}
+
+
+NEW_EXPORTS = {"directions": _export_directions, "centring": _export_centring, "skip": _export_skip,
+               "switch": _export_switch}
 
 
 @dash.callback(
@@ -429,6 +627,7 @@ def stage(values: dict, hidden: set) -> list:
     return [
         _choice_panel("case", values, hidden),
         _choice_panel("net", values, hidden),
+        _choice_panel("net_seed", values, hidden),
         ENGINE.step_player(label="step"),
         dcc.Loading(
             [

@@ -33,7 +33,7 @@ from components.ids import lesson_id, setting_id
 from components.narration import load_steps
 from components.optimizer_settings import OptimizerSchema
 from components.settings_schema import Setting
-from components.theme import BLUE, GREEN, MUTED, ORANGE, PALETTE, PURPLE, VERMILION
+from components.theme import BLUE, GREEN, MUTED, ORANGE, PURPLE, VERMILION
 
 LESSON = "optimizer-lab"
 STEPS = load_steps(Path(__file__).with_suffix(".md"))
@@ -220,11 +220,12 @@ def sizes_line_view(ctx) -> View:
     E = SIZES_LINE_EPOCHS
     frames = frame_indices(E + 1)
     labels = [f"epoch {int(e)}" for e in frames]
-    named = [{**r, "color": c} for r, c in zip(runs, (VERMILION, BLUE))]
+    named = [{**r, "color": c, "dash": d} for r, c, d in zip(runs, (VERMILION, BLUE), ("solid", "dash"))]
     return _shown({
         "left": _surface_of(*NARRATED, [r["params"] for r in runs],
-                            [{"name": r["name"], "color": r["color"], "points": r["path"], "at": r["params"][frames]}
-                             for r in named], runs[0]["best"], labels, "Two runs over (m, b)"),
+                            [{"name": r["name"], "color": r["color"], "dash": r["dash"], "points": r["path"],
+                              "at": r["params"][frames]} for r in named], runs[0]["best"], labels,
+                            "Two runs over (m, b)"),
         "right": figures.loss_curves_figure(np.arange(E + 1), [{**r, "loss": r["excess"]} for r in named],
                                             frames, labels, title="Loss above the best line's"),
         "wide": figures.sizes_figure(np.arange(1, E + 1), named, np.maximum(frames, 1), labels,
@@ -238,8 +239,8 @@ def sizes_mlp_view(ctx) -> View:
     E = MLP_EPOCHS
     frames = frame_indices(E + 1)
     labels = [f"epoch {int(e)}" for e in frames]
-    named = [{**r, "name": f"{r['name']} — {r['accuracy']:.1%} of training cases right", "color": c}
-             for r, c in zip(runs, (BLUE, VERMILION))]
+    named = [{**r, "name": f"{r['name']} — {r['accuracy']:.1%} of training cases right", "color": c, "dash": d}
+             for r, c, d in zip(runs, (BLUE, VERMILION), ("solid", "dash"))]
     title = (f"A network with {runs[0]['n_params']} parameters on the breast-cancer data "
              f"({runs[0]['steps_per_epoch']} batches per epoch)")
     return _shown({
@@ -330,9 +331,6 @@ def compare_view(ctx) -> View:
 
 # -- views: the race and free play ----------------------------------------------------------
 
-OPTIMIZER_STYLE = {name: (PALETTE[i % 6], "solid" if i < 6 else "dash") for i, name in enumerate(optim.OPTIMIZERS)}
-
-
 def _race_table(result: dict, runs: list[dict]) -> list:
     """The race again over RACE_SEEDS seeds (`race_over_seeds`): one row per optimizer."""
     seeds = result["epochs_to"].shape[1]
@@ -360,24 +358,31 @@ def _race_table(result: dict, runs: list[dict]) -> list:
     ]
 
 
+#: The race's figures name eleven optimizers in their legends: taller than other steps'.
+RACE_HEIGHTS = {"left": 600, "right": 600, "wide": 560}
+
+
 def race_view(ctx) -> View:
-    """Every optimizer from the same start, each at its best rate; below, the race again over many seeds."""
+    """Every optimizer from the same start, each at its best rate, each in a colour and a
+    dash of its own (figures.OPTIMIZER_STYLES); below, the race again over many seeds."""
     frames = frame_indices(RACE_EPOCHS + 1)
     labels = [f"epoch {int(e)}" for e in frames]
-    runs = [{**r, "color": OPTIMIZER_STYLE[r["optimizer"]][0], "dash": OPTIMIZER_STYLE[r["optimizer"]][1],
-             "loss": r["excess"]} for r in race()]
+    runs = []
+    for i, r in enumerate(race()):
+        color, dash = figures.optimizer_style(r["optimizer"], i)
+        runs.append({**r, "color": color, "dash": dash, "loss": r["excess"]})
     seeds = race_over_seeds(tuple((r["optimizer"], r["lr"]) for r in runs))
     return _shown({
         "left": _surface_of(*NARRATED, [r["params"] for r in runs],
-                            [{"name": r["name"], "color": r["color"], "dash": r["dash"],
+                            [{"name": optim.OPTIMIZERS[r["optimizer"]].label, "color": r["color"], "dash": r["dash"],
                               "points": thin(r["params"], 150), "at": r["params"][frames]} for r in runs],
                             best_line(*NARRATED)[0], labels, "Every optimizer from the same start"),
         "right": figures.ranking_figure([r["name"] for r in runs], [r["color"] for r in runs],
                                         np.array([r["excess"] for r in runs]), frames, labels,
                                         title="Standing: loss above the best line's"),
         "wide": figures.loss_curves_figure(np.arange(RACE_EPOCHS + 1), runs, frames, labels,
-                                           title="Loss above the best line's, epoch by epoch", legend_outside=True),
-    }, panels=["summary"], summary=_race_table(seeds, runs))
+                                           title="Loss above the best line's, epoch by epoch"),
+    }, panels=["summary"], summary=_race_table(seeds, runs), heights=RACE_HEIGHTS)
 
 
 def _free_hyper(values: dict) -> tuple:

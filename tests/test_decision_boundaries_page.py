@@ -1,6 +1,6 @@
 """The decision-boundaries page: every step through the lesson engine (with bad
-input), read by output name, and the facts its narration states, checked on
-the runs it shows."""
+input), read by output name. The facts its narration states are checked in
+tests/lessons/test_decision_boundaries_claims.py."""
 
 import json
 import math
@@ -19,7 +19,7 @@ from pages import perceptron
 DEFAULTS = page.SCHEMA.defaults()
 FIGURES = [s.figure for s in page.STEPS]
 FREE = FIGURES.index("free")
-GRAPHS = ("areas", "curves", "neurons")
+GRAPHS = ("areas", "curves", "neurons", "seeds")
 
 
 def step_of(figure: str) -> int:
@@ -28,13 +28,15 @@ def step_of(figure: str) -> int:
 
 @pytest.fixture
 def cheap_nets(monkeypatch):
-    """The lesson's steps with small, short runs: for wiring and payload checks, not for facts."""
+    """The lesson's steps with small, short runs: for wiring and payload checks, not for facts.
+    (The skip-connection step keeps its runs, over two seeds instead of twenty.)"""
     real = experiments.lesson_spec
 
     def cheap(layers, width, **kwargs):
         return real(min(layers, 2), min(width, 6), **kwargs)._replace(epochs=40, points=120)
 
     monkeypatch.setattr(experiments, "lesson_spec", cheap)
+    monkeypatch.setattr(experiments, "SEEDS", (0, 1))
 
 
 def call_show_step(step, progress=None, **overrides):
@@ -88,6 +90,32 @@ def test_the_lesson_steps_show_their_networks(cheap_nets):
     assert neurons["figures-class"] == "db-figures is-pair"
     assert "ls-hidden" in width["box:neurons"] and width["figures-class"] == "db-figures"
     assert "Logistic regression" in area_titles(call_show_step(step_of("lines")))[0]
+
+
+def test_the_skip_step_shows_both_networks_and_their_curves(cheap_nets):
+    out = call_show_step(step_of("skip"))
+    assert [t.split("</b>")[0].removeprefix("<b>") for t in area_titles(out)] == \
+        ["plain 20 × 5", "with skip connections"]
+    curves = out["figure:curves"]["figure"]["data"]
+    assert [t["name"] for t in curves if t.get("showlegend", True) is not False] == \
+        [page.SKIP_STYLE[v][0] for v in experiments.VARIANTS]
+    assert out["figures-class"] == "db-figures is-pair" and out["notices"] == []
+    assert "ls-hidden" in out["box:seeds"]                                   # until its button is pressed
+    for figure_name in FIGURES:
+        shows = "ls-hidden" not in call_show_step(step_of(figure_name))["panel:seeds"] if figure_name in (
+            "skip", "thin", "plane") else None
+        assert shows in (None, figure_name == "skip")
+
+
+def test_every_seeds_end_is_drawn_on_request_with_progress(cheap_nets):
+    reports = []
+    with app.server.test_request_context():
+        payload = page.seeds_figure(lambda text, fraction: reports.append((text, fraction)))
+    seeds = payload["figure"]["data"]
+    assert [t["name"].split(":")[0] for t in seeds] == ["plain 20 × 5", "with skip connections"]
+    assert all(len(t["y"]) == len(experiments.SEEDS) for t in seeds) and seeds[0]["name"].endswith(" stuck")
+    assert len(reports) == 2 * len(experiments.SEEDS) and any("seed 1" in text for text, _ in reports)
+    assert all(0 <= fraction < 1 for _, fraction in reports)
 
 
 def test_the_plane_step_reuses_the_perceptron_lessons_weights():
@@ -219,119 +247,3 @@ def test_the_limits_stated_on_the_page_are_the_models():
     narration = page.STEPS[FREE].body
     assert f"0 to {dr.LAYERS_MAX}" in narration and f"1 to {dr.WIDTH_MAX}" in narration
     assert f"at most {dr.NEURON_MAPS_MAX} hidden" in narration
-
-
-# --------------------------------------------------------------------------
-# What the narration says, on the runs the lesson shows
-# --------------------------------------------------------------------------
-
-
-def run(layers, width, **kwargs):
-    return experiments.run_of(experiments.lesson_spec(layers, width, **kwargs), STORE)
-
-
-def prefix_run(layers, width, epochs):
-    """The first `epochs` epochs of the lesson's run (training does not depend on the total)."""
-    return experiments.run_of(experiments.lesson_spec(layers, width)._replace(epochs=epochs, frames=1, resolution=8),
-                              STORE)
-
-
-#: The runs of this file's facts, kept for the whole file.
-STORE = experiments.MemoryStore()
-
-
-def loss_at(r, epoch):
-    return float(r["loss"][list(r["curve_epochs"]).index(epoch)])
-
-
-def accuracy(r):
-    return float(r["accuracy"][-1])
-
-
-def first_below(r, threshold):
-    return int(r["curve_epochs"][np.argmax(r["loss"] < threshold)]) if (r["loss"] < threshold).any() else None
-
-
-def test_prefix_runs_are_the_runs_shown():
-    assert np.allclose(prefix_run(1, 5, 30)["loss"], run(1, 5)["loss"][:31])
-
-
-def test_the_plane_separates_the_songs_from_epoch_9():
-    plane = experiments.plane_run()
-    assert plane["accuracy"][8] < 1 and (plane["accuracy"][9:] == 1).all()
-
-
-def test_logistic_regression_gets_about_half():
-    r = run(0, 1, fine=True)
-    assert round(accuracy(r), 2) == 0.52
-
-
-def test_one_hidden_layer_widths():
-    assert [round(100 * accuracy(run(1, w))) for w in (5, 20)] == [71, 93]
-    wide = run(1, 100)
-    assert round(100 * accuracy(wide), 1) == 99.7 and wide["loss"][-1] < wide["loss"][-2]
-    assert round(float(wide["loss"][-1]), 3) == 0.058
-    assert round(100 * accuracy(run(1, 5, fine=True, neurons=True))) == 71
-
-
-def test_every_hidden_neuron_map_has_an_edge():
-    maps = run(1, 5, fine=True, neurons=True)["neurons"][-1]
-    assert all((m == 0).any() and (m > 0).any() for m in maps)
-
-
-def test_five_layers():
-    thin = run(5, 5)
-    assert (thin["loss"][4:26] > 1.09).all() and round(100 * accuracy(thin)) == 94
-    assert first_below(prefix_run(5, 20, 50), 0.01) == 48 and accuracy(prefix_run(5, 20, 50)) == 1
-    assert first_below(prefix_run(5, 100, 50), 0.01) == 37 and accuracy(prefix_run(5, 100, 50)) == 1
-
-
-def test_ten_layers():
-    assert round(100 * accuracy(run(10, 5))) == 98
-    r = prefix_run(10, 20, 30)
-    assert first_below(r, 0.01) == 29
-    assert round(loss_at(r, 19), 3) == 0.018 and round(loss_at(r, 20), 3) == 0.065
-    r = prefix_run(10, 100, 54)
-    assert first_below(r, 0.01) == 54 and round(loss_at(r, 1), 1) == 2.3
-
-
-def test_the_thin_deep_net_is_stuck_with_a_dead_layer():
-    r = run(20, 5)
-    assert (abs(r["loss"] - 1.098) < 0.001).all() and round(float(r["loss"][-1]), 2) == 1.10
-    shares = np.bincount(r["y_train"]) / len(r["y_train"])
-    assert np.isclose(r["loss"][-1], -(shares * np.log(shares)).sum(), atol=1e-6)
-    assert round(100 * accuracy(r)) == 35 and len(np.unique(r["grid_class"][-1])) == 1
-    spec = experiments.lesson_spec(20, 5)
-    model, _, data = dr.build(spec)
-    hidden = model.hidden_activations(model.unflatten(r["params"]), data.X_train)
-    assert [i + 1 for i, h in enumerate(hidden) if not h.any()] == [11]
-    early = prefix_run(20, 5, 3)   # the layer is already dead after 3 epochs, not after 2
-    path = experiments.run_of(spec._replace(epochs=3, frames=1, resolution=8, keep_path=True), STORE)["path"]
-    two = experiments.run_of(spec._replace(epochs=2, frames=1, resolution=8), STORE)["params"]
-    assert early["loss"].shape == (4,)
-    dead = lambda flat: [i + 1 for i, h in enumerate(model.hidden_activations(model.unflatten(flat), data.X_train))
-                         if not h.any()]
-    assert dead(path[-1]) == [11] and dead(two) == []
-
-
-def test_the_deep_wide_nets_agree_on_test_points_but_not_where_there_is_no_data():
-    nets = [(5, 20), (5, 100), (10, 20), (10, 100)]
-    runs = [run(l, w) for l, w in nets]
-    cells = np.stack([r["grid_class"][-1] for r in runs])
-    assert round(100 * (1 - (cells == cells[0]).all(axis=0).mean())) == 13
-    predictions = []
-    for (l, w), r in zip(nets, runs):
-        model, _, data = dr.build(experiments.lesson_spec(l, w))
-        predictions.append(model.predict(model.unflatten(r["params"]), data.X_test))
-    agree = (np.stack(predictions) == predictions[0]).all(axis=0).mean()
-    assert round(100 * agree, 1) == 99.3
-    assert all(accuracy(r) == 1 for r in runs)
-    assert round(float(run(1, 100)["loss"][-1]), 3) == 0.058
-
-
-def test_the_narration_states_these_numbers():
-    text = " ".join(s.body + " " + s.answer for s in page.STEPS)
-    for fact in ("epoch 9", "52 %", "71 %", "93 %", "99.7 %", "94 %", "epoch 48 and 37", "epoch 29 and 54",
-                 "2.3", "0.018 to 0.065", "98 %", "1.10", "35 %", "layer 11", "14 times", "99.3 %", "13 %",
-                 "0.058"):
-        assert fact in text, fact

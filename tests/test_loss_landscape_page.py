@@ -18,6 +18,8 @@ DEFAULTS = page.SCHEMA.defaults()
 FIGURES = [s.figure for s in page.STEPS]
 FREE = FIGURES.index("free")
 GRAPHS = ("surface", "contour", "side")
+#: Steps that compare slices from above: the first places of page.PLACES each hold a contour plot.
+COMPARING = {"directions": 3, "centring": 2, "skip": 2}
 
 
 def step_of(figure: str) -> int:
@@ -45,8 +47,12 @@ def figure(out: dict, graph: str) -> dict:
 
 
 def ball_positions(payload) -> list:
-    """The patched x/y of the first patched trace in every frame."""
-    return [(f["data"][0].get("x"), f["data"][0].get("y")) for f in payload["frames"] if f.get("data")]
+    """The patched x/y of the last patched trace (the ball) in every frame."""
+    return [(f["data"][-1].get("x"), f["data"][-1].get("y")) for f in payload["frames"] if f.get("data")]
+
+
+def shown(out) -> list[str]:
+    return [name for name in GRAPHS if "ls-hidden" not in out[f"box:{name}"]]
 
 
 # --------------------------------------------------------------------------
@@ -54,9 +60,10 @@ def ball_positions(payload) -> list:
 
 
 @pytest.mark.parametrize("step", range(len(page.STEPS)))
-def test_every_step_gives_three_figures_and_facts(step):
+def test_every_step_gives_its_figures_and_facts(step):
     out = call_show_step(step)
-    for name in GRAPHS:
+    assert shown(out) == list(GRAPHS)
+    for name in shown(out):
         payload = out[f"figure:{name}"]
         assert payload["figure"]["data"], name
         assert 1 <= len(payload["frames"]) <= page.MAX_FRAMES
@@ -64,11 +71,11 @@ def test_every_step_gives_three_figures_and_facts(step):
         assert out[f"box:{name}"] == "ls-figure"
     assert out["notices"] == [] and out["notices-class"] == "ls-notices is-empty"
     assert out["facts"]
-    size = len(json.dumps([out[f"figure:{name}"] for name in GRAPHS]))
+    size = len(json.dumps([out[f"figure:{name}"] for name in shown(out)]))
     assert size < 1_500_000, f"payload of {size} bytes"
 
 
-@pytest.mark.parametrize("figure_name", ["features", "top", "pca", "ball", "optimizers", "free"])
+@pytest.mark.parametrize("figure_name", ["features", "top", "pca", "ball", "optimizers", "switch", "free"])
 def test_the_ball_moves_along_the_path(figure_name):
     out = call_show_step(step_of(figure_name))
     positions = ball_positions(out["figure:surface"])
@@ -77,11 +84,50 @@ def test_the_ball_moves_along_the_path(figure_name):
     assert surface["type"] == "surface" and len(surface["z"]) >= 41
 
 
+@pytest.mark.parametrize("figure_name", list(COMPARING))
+def test_steps_that_compare_slices_show_each_from_above_with_its_ball(figure_name):
+    out = call_show_step(step_of(figure_name))
+    for name in page.PLACES[:COMPARING[figure_name]]:
+        contour = figure(out, name)["data"][0]
+        assert contour["type"] == "contour" and len(contour["z"]) == 41 and len(contour["z"][0]) == 41
+        positions = ball_positions(out[f"figure:{name}"])
+        assert len(positions) >= 40 and len(set(map(str, positions))) >= 20
+
+
+def test_the_three_planes_say_how_much_of_the_path_they_hold():
+    out = call_show_step(step_of("directions"))
+    titles = [figure(out, name)["layout"]["title"]["text"] for name in page.PLACES]
+    assert [t.split(":")[0] for t in titles] == [page.PLANE_TITLES[k][0] for k in experiments.PLANES]
+    assert all(t.endswith("% of the path") for t in titles)
+
+
+def test_the_centring_step_marks_each_planes_centre():
+    out = call_show_step(step_of("centring"))
+    marks = [[t["name"] for t in figure(out, name)["data"] if t.get("mode") == "markers" and "θ" in t.get("name", "")]
+             for name in ("surface", "contour")]
+    assert marks == [["θ<sub>T</sub>, the trained net"], ["θ̄, the mean of the path"]]
+
+
+def test_the_switching_ball_shows_one_slice_at_a_time():
+    out = call_show_step(step_of("switch"))
+    payload = out["figure:surface"]
+    surfaces = [t for t in payload["figure"]["data"] if t["type"] == "surface"]
+    assert len(surfaces) == experiments.BALL_SLICES and [t["visible"] for t in surfaces].count(True) == 1
+    titles = {f.get("layout", {}).get("title", {}).get("text") for f in payload["frames"]} - {None}
+    assert len(titles) == experiments.BALL_SLICES - 1       # every slice after the first retitles the figure
+    for f in payload["frames"]:
+        shown_now = [d["visible"] for d in f["data"][:-1]]
+        assert shown_now.count(True) in (0, 2)               # its surface and its path, or no change
+    side = figure(out, "side")
+    assert len(side["layout"]["shapes"]) == experiments.BALL_SLICES   # 5 switches and the frame's line
+
+
 def test_panels_show_on_their_steps_only():
     for name in FIGURES:
         out = call_show_step(step_of(name))
         assert ("ls-hidden" not in out["panel:case"]) == (name in ("pca", "ball"))
         assert ("ls-hidden" not in out["panel:net"]) == (name == "nets")
+        assert ("ls-hidden" not in out["panel:net_seed"]) == (name == "nets")
         assert ("ls-hidden" not in out["panel:table"]) == (name == "nets")
         assert ("ls-hidden" not in out["panel:settings"]) == (name == "free")
 
@@ -89,7 +135,7 @@ def test_panels_show_on_their_steps_only():
 def test_steps_that_play_start_at_the_first_frame():
     for step in page.STEPS:
         out = call_show_step(step_of(step.figure))
-        for name in GRAPHS:
+        for name in shown(out):
             payload = out[f"figure:{name}"]
             assert payload["autoplay"] is step.play
             assert payload["start"] == ("first" if step.play else "last")
@@ -123,6 +169,16 @@ def test_the_network_choice_changes_step_5():
     b = call_show_step(step_of("nets"), net="5x5")
     assert figure(a, "surface")["data"][0]["z"] != figure(b, "surface")["data"][0]["z"]
     assert a["figure:side"]["frames"][-1] != b["figure:side"]["frames"][-1]     # its decision areas
+
+
+def test_the_seed_choice_changes_step_5_and_its_table():
+    a = call_show_step(step_of("nets"), net="10x5")
+    b = call_show_step(step_of("nets"), net="10x5", net_seed="1")
+    assert b["notices"] == [] and figure(a, "surface")["data"][0]["z"] != figure(b, "surface")["data"][0]["z"]
+    assert "seed 1" in figure(b, "surface")["layout"]["title"]["text"]
+    with app.server.test_request_context():
+        table, _ = page.show_nets_table(step_of("nets"), "10x5", "1")
+    assert "seed 1" in table[0].children
 
 
 @pytest.mark.parametrize("name, value", [("lr", "0.05"), ("optimizer", "sgd"), ("seed", "3"), ("steps", "50"),
@@ -163,13 +219,14 @@ def test_top_moving_directions_in_free_play_show_the_parameters_own_values():
     ("lr", "-1"), ("lr", "NaN"), ("lr", "1e308"), ("steps", "1000000000"), ("steps", "1.5"), ("seed", "-3"),
     ("resolution", "500"), ("resolution", "3"), ("extent", "inf"), ("extent", "0"), ("model", "<script>"),
     ("data", ["iris"]), ("optimizer", "rm -rf"), ("directions", None), ("log", "maybe"), ("case", 7),
-    ("net", "100x100"), ("lr", "x" * 500),
+    ("net", "100x100"), ("lr", "x" * 500), ("net_seed", "3"), ("net_seed", "-1"), ("net_seed", "NaN"),
 ])
 def test_bad_settings_give_a_notice_beside_the_field_and_a_working_page(name, raw):
-    steps = {"case": [FREE, step_of("pca")], "net": [FREE, step_of("nets")]}.get(name, [FREE])
+    steps = {"case": [FREE, step_of("pca")], "net": [FREE, step_of("nets")],
+             "net_seed": [FREE, step_of("nets")]}.get(name, [FREE])
     for step in steps:
         out = call_show_step(step, **{name: raw})
-        assert all(figure(out, g)["data"] for g in GRAPHS)
+        assert all(figure(out, g)["data"] for g in shown(out))
         if raw is not None:
             assert out["notices-class"] == "ls-notices" and out["notices"], (name, raw)
             assert "not allowed" in out[f"note:{name}"] and out[f"note:{name}"] in notice_text(out)
@@ -217,7 +274,7 @@ def test_when_even_the_defaults_fail_every_figure_says_why(monkeypatch):
     monkeypatch.setattr(page, "landscape_slice", refused)
     out = call_show_step(FREE, lr="0.02")
     assert "Cannot compute this step: the server is busy." in notice_text(out)
-    for name in GRAPHS:
+    for name in GRAPHS:   # placeholders in every place, shown or not
         assert "the server is busy" in out[f"figure:{name}"]["figure"]["layout"]["annotations"][0]["text"]
 
 
@@ -234,11 +291,11 @@ def test_the_network_table_has_a_row_per_network_and_ignores_other_steps():
         hidden = page.show_nets_table(step_of("pca"), "1x5")
         garbage = page.show_nets_table(step_of("nets"), {"no": 1})
         garbage_step = page.show_nets_table("nets", "1x5")
-    rows = table[1].children[1].children
+    rows = table[1].children.children[1].children
     assert len(rows) == len(page.NETS) and achieved == []
     assert [row.className for row in rows].count("is-current") == 1 and rows[0].className == "is-current"
     assert hidden == (dash.no_update, dash.no_update)
-    assert len(garbage[0][1].children[1].children) == len(page.NETS)    # the default network's table
+    assert len(garbage[0][1].children.children[1].children) == len(page.NETS)    # the default network's table
     assert garbage_step == (dash.no_update, dash.no_update)             # step 1 is not the networks' step
 
 
@@ -287,6 +344,7 @@ def test_the_narrated_choices_are_radio_buttons_in_a_row():
     assert sorted(found) == [
         ("case", True, ["Linear SVM · breast cancer (31 parameters)", "Logistic regression · Iris (15 parameters)"]),
         ("net", True, ["1 × 5", "1 × 20", "5 × 5", "5 × 20", "10 × 5"]),
+        ("net_seed", True, ["seed 0", "seed 1", "seed 2"]),
     ]
 
 

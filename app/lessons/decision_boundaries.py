@@ -1,5 +1,7 @@
 """The decision-boundaries lesson's experiments: which networks a step trains,
-resumable training runs kept in a store, and the perceptron's plane.
+resumable training runs kept in a store, the perceptron's plane, how a network
+ends over the seeds SEEDS (seed_summary), and the thin deep network with and
+without skip connections (skip_run, trained_path).
 
 Runs themselves are app.ml.decision_runs; this module chooses them (a step's
 networks, a free-play network from settings) and trains them in chunks so a
@@ -16,9 +18,11 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from app.lessons import own_points
 from app.lessons.perceptron import LEARNABLE, decode_songs, training_run
-from app.ml import datasets, decision_runs
+from app.ml import datasets, decision_runs, optim, train
 from app.ml.decision_runs import RunSpec
+from app.ml.mlp import MLP, decision_grid
 
 LESSON = "decision-boundaries"
 
@@ -37,6 +41,19 @@ STEP_NETS = {
     "thin": ((1, 100), (20, 5)),
     "grid": GRID,
 }
+#: The seeds that claims about "nets like this" are measured on. Seed s draws both the
+#: spiral's points (its data seed) and the starting weights, as seed 0 does for the runs shown.
+SEEDS = tuple(range(20))
+#: A run is stuck when its training loss ends above this: always answering each arm's share
+#: of the points costs about ln 3 = 1.10, and a run that learns anything ends far below.
+STUCK_LOSS = 1.0
+#: A run is fast when its training loss falls below this.
+LOW_LOSS = 0.01
+#: The skip-connection step's network (hidden layers, neurons per layer) and its three versions:
+#: "plain" (the lesson's run), "residual" (skip connections, the residual start of MLP.init) and
+#: "plain-scaled" (no skips, started from the residual network's weights: the start alone).
+SKIP_NET = (20, 5)
+VARIANTS = ("plain", "residual", "plain-scaled")
 #: Decision-grid cells per axis: the lesson's runs, single-network steps, and a neuron's map.
 RESOLUTION, FINE_RESOLUTION, NEURON_RESOLUTION = 40, 64, 24
 #: Free-play networks with more parameters than this get a coarser decision map (it costs as much as training).
@@ -90,7 +107,8 @@ def lesson_spec(layers: int, width: int, *, fine: bool = False, neurons: bool = 
 
 
 def free_spec(values: Mapping) -> RunSpec:
-    """The free-play run of settings `values` (the names in FREE_SETTINGS).
+    """The free-play run of settings `values` (the names in FREE_SETTINGS, and "own": the
+    visitor's packed points, used when the data set is datasets.OWN_2D; see with_own_points).
 
     Small networks (at most NEURON_MAPS_MAX hidden neurons) also record their
     neurons' maps; big ones (over BIG_NETWORK parameters) get a coarser grid.
@@ -107,9 +125,10 @@ def free_spec(values: Mapping) -> RunSpec:
         reg_rate=values["rate"] if values["reg"] != "none" else 0.0, epochs=values["epochs"],
         seed=values["seed"], frames=1,
     )
+    spec = with_own_points(spec, values.get("own", ""))
     _check(spec)   # every value in range before it is used below
     small = 1 <= spec.layers * spec.width <= decision_runs.NEURON_MAPS_MAX
-    big = decision_runs.param_count(spec.layers, spec.width, datasets.DATASETS_2D[spec.dataset].n_classes) \
+    big = decision_runs.param_count(spec.layers, spec.width, decision_runs.classes_of(spec)) \
         > BIG_NETWORK
     spec = spec._replace(
         noise=float(spec.noise), test_share=float(spec.test_share), lr=float(spec.lr),
@@ -119,6 +138,18 @@ def free_spec(values: Mapping) -> RunSpec:
     )
     _check(spec)   # the maps add work
     return spec
+
+
+def with_own_points(spec: RunSpec, code: str) -> RunSpec:
+    """`spec` trained on the visitor's packed points `code` (see own_points) when its data set
+    is theirs (datasets.OWN_2D); ValueError saying what the points lack or how they are damaged."""
+    if spec.dataset != datasets.OWN_2D:
+        return spec
+    points = own_points.decode(code)
+    if missing := own_points.shortfall(points):
+        raise ValueError(f"your points: {missing}")
+    rows = tuple(zip(points.X[:, 0].tolist(), points.X[:, 1].tolist(), points.y.tolist()))
+    return spec._replace(own=rows, points=len(rows), noise=0.0)
 
 
 def _check(spec: RunSpec) -> None:
@@ -188,6 +219,111 @@ def width_depth_run(layers: int, width: int, seed: int = 0, *, store=None, repor
     """
     spec = decision_runs.width_depth_spec(layers, width, seed, **overrides)
     return run_of(spec, MemoryStore() if store is None else store, report)
+
+
+# -- nets like this: the same network over seeds, and skip connections --------------------
+
+
+def _check_variant(variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown network version {str(variant)[:40]!r}; choose one of {', '.join(VARIANTS)}")
+    return variant
+
+
+def _trained(layers: int, width: int, seed: int, variant: str) -> tuple:
+    """The lesson's spiral run of a `layers` × `width` network in version `variant`, trained by
+    train.run (the same full-batch Adam steps as decision_runs, from the same start for "plain").
+
+    Returns (spec, model, data, history); history.params holds every epoch's weights.
+    """
+    _check_variant(variant)
+    spec = decision_runs.width_depth_spec(layers, width, seed)
+    plain, _, data = decision_runs.build(spec)
+    residual = MLP(plain.layer_sizes, plain.activation, plain.loss, residual=True)
+    model = residual if variant == "residual" else plain
+    start = plain.init(seed) if variant == "plain" else residual.init(seed)
+    history = train.run(model, optim.make(spec.optimizer, lr=spec.lr), (data.X_train, data.y_train), spec.epochs,
+                        seed, params=start)
+    return spec, model, data, history
+
+
+def _losses(model: MLP, path: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The mean loss (nats) at every row of path (k, p): (k,), in double precision."""
+    return model.loss_many(path, X, y, dtype=np.float64)
+
+
+def seed_summary(layers: int, width: int, seed: int, variant: str = "plain") -> dict:
+    """How the lesson's spiral run of a `layers` × `width` network ends for one seed.
+
+    Returns loss (E+1,) training loss after each epoch (nats), final_loss, accuracy
+    and test_accuracy (final shares of the 300 training and 300 test points right),
+    fast_epoch (the first epoch with loss below LOW_LOSS, or None), stuck (the final
+    loss is above STUCK_LOSS) and params (p,) the final weights. ValueError for a
+    network or seed out of limits.
+    """
+    spec, model, data, history = _trained(layers, width, seed, variant)
+    final = {name: values[-1] for name, values in history.params.items()}
+    # full batch: the loss of every step but the last is the one training computed
+    loss = np.append(history.loss, model.loss_value(final, data.X_train, data.y_train))
+    below = np.flatnonzero(loss < LOW_LOSS)
+    return {"loss": loss, "final_loss": float(loss[-1]),
+            "accuracy": float(np.mean(model.predict(final, data.X_train) == data.y_train)),
+            "test_accuracy": float(np.mean(model.predict(final, data.X_test) == data.y_test)),
+            "fast_epoch": int(below[0]) if below.size else None, "stuck": bool(loss[-1] > STUCK_LOSS),
+            "params": model.flatten(final), "message": history.message}
+
+
+def model_path(model: MLP, history) -> np.ndarray:
+    """A history's weights, one flat row per epoch: (E+1, p)."""
+    return np.stack([model.flatten({k: v[t] for k, v in history.params.items()})
+                     for t in range(len(history.loss) + 1)])
+
+
+def trained_path(layers: int, width: int, seed: int, variant: str = "plain") -> dict:
+    """The weights of a `layers` × `width` run in version `variant` after every epoch, for a landscape.
+
+    Returns model (the MLP), X_train (n, 2), y_train (n,), path (E+1, p), loss (E+1,)
+    training loss after each epoch, accuracy (the final share of training points right).
+    """
+    _, model, data, history = _trained(layers, width, seed, variant)
+    path = model_path(model, history)
+    loss = np.append(history.loss, model.loss_value(model.unflatten(path[-1]), data.X_train, data.y_train))
+    accuracy = float(np.mean(model.predict(model.unflatten(path[-1]), data.X_train) == data.y_train))
+    return {"model": model, "X_train": data.X_train, "y_train": data.y_train, "path": path, "loss": loss,
+            "accuracy": accuracy}
+
+
+def skip_run(seed: int = 0, variant: str = "residual", *, frames: int = 40, resolution: int = FINE_RESOLUTION) -> dict:
+    """The skip-connection step's run of SKIP_NET in version `variant` (see VARIANTS), for display.
+
+    The same keys as decision_runs.finish (curves at every epoch, decision areas
+    at `frames` + 1 frame epochs on a `resolution`² grid, params), plus path
+    (E+1, p): the flat weights after every epoch.
+    """
+    layers, width = SKIP_NET
+    spec, model, data, history = _trained(layers, width, seed, variant)
+    spec = spec._replace(frames=frames, resolution=resolution)
+    decision_runs.build(spec)                      # frames and resolution within the run limits
+    path = model_path(model, history)
+    epochs = np.arange(len(path))
+    predictions = [model.predict(model.unflatten(p), np.vstack([data.X_train, data.X_test])) for p in path]
+    n = len(data.X_train)
+    window = decision_runs.window_of(spec, data)
+    shown = decision_runs.frame_epochs(spec.epochs, spec.frames)
+    areas = [decision_runs.class_confidence(decision_grid(model, model.unflatten(path[e]), (-window, window),
+                                                          (-window, window), resolution)[2]) for e in shown]
+    return {
+        "X_train": data.X_train, "y_train": data.y_train, "X_test": data.X_test, "y_test": data.y_test,
+        "classes": data.classes, "window": window, "xs": np.linspace(-window, window, resolution),
+        "curve_epochs": epochs, "loss": _losses(model, path, data.X_train, data.y_train),
+        "accuracy": np.array([np.mean(p[:n] == data.y_train) for p in predictions]),
+        "test_loss": _losses(model, path, data.X_test, data.y_test),
+        "test_accuracy": np.array([np.mean(p[n:] == data.y_test) for p in predictions]),
+        "frame_epochs": shown, "grid_class": np.stack([a[0] for a in areas]),
+        "grid_confidence": np.stack([a[1] for a in areas]), "neurons": None,
+        "path": path, "params": path[-1], "n_params": model.n_params, "layer_sizes": model.layer_sizes,
+        "residual": model.residual, "diverged_at": history.diverged_at, "message": history.message,
+    }
 
 
 # -- the perceptron's plane ---------------------------------------------------------------

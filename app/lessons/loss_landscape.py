@@ -3,8 +3,12 @@
 Pure functions over app.ml.landscape (directions, projection, batched grids,
 convexity, export): scalar settings in, plain dicts of arrays out. The spiral
 networks are the decision-boundary lesson's runs, so both lessons show the
-same networks. Every function raises ValueError, naming the limit, for a
-setting it cannot use.
+same networks. Besides the slices of one run: the optimizers at every step
+size (race_sweep), seed 001's three choices of a plane (direction_planes), the
+PCA plane through the last point or the mean (centrings), seed 002's ball that
+switches slices (switching_ball) and the thin deep network with and without
+skip connections (skip_landscapes). Every function raises ValueError, naming
+the limit, for a setting it cannot use.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import math
 
 import numpy as np
 
+from app.lessons import decision_boundaries as spirals
 from app.lessons.decision_boundaries import width_depth_run
 from app.ml import datasets, decision_runs, optim, train
 from app.ml import landscape as ls
@@ -41,6 +46,18 @@ CASE_RUNS = {"svm": ("svm", "breast-cancer", "sgd", 0.01, 300, 0),
 RACE = (("sgd", 0.1), ("momentum", 0.1), ("adam", 0.05))
 RACE_PROBLEM = ("logistic", "iris", 200, 0)     # model, data, steps, seed
 RACE_DIRECTION_SEED = 0
+#: Step 6's step sizes swept for each optimizer: the best of these, and equal effective steps.
+RACE_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+#: The run whose plane is chosen three ways, and whose PCA plane is centred two ways:
+#: the decision-boundary lesson's 5 × 20 network (same data, same start, every epoch kept).
+DIRECTIONS_RUN = ("mlp-5x20", "spiral3", "adam", 0.01, 200)
+#: The ball that switches landscapes (seed 002): logistic regression on Iris, slices through
+#: the two parameters whose slope is steepest where the ball is, gradient descent on each slice.
+BALL_PROBLEM = ("logistic", "iris")
+BALL_SLICES = 6          # landscapes the ball rolls through
+BALL_LR = 1.0            # its step size on a slice
+BALL_MAX_STEPS = 100     # steps on one slice, at most
+BALL_SETTLED = 1e-4      # it has settled when a step lowers the loss by less than this
 
 
 # -- problems and models ------------------------------------------------------------------
@@ -311,6 +328,229 @@ def optimizer_race(resolution: int = RESOLUTION) -> dict:
     overlap = [[variance_on_plane(p, *plane) for p in paths] for plane in planes]
     return {"alphas": alphas, "betas": betas, "loss": Z, "runs": runs, "overlap": overlap,
             "n_params": int(paths[0].shape[1])}
+
+
+def race_sweep(rates: tuple = RACE_RATES) -> dict:
+    """Step 6's optimizers at every step size of `rates`, from the same start for the same steps.
+
+    Returns {name: (len(rates),) final loss}, nan where training diverged.
+    """
+    model_key, data_key, steps, seed = RACE_PROBLEM
+    X, y, _, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    start = model.init(seed)
+    finals = {}
+    for name, _ in RACE:
+        values = []
+        for lr in rates:
+            history = train.run(model, optim.make(name, lr=lr), (X, y), steps, seed, params=start)
+            end = ls.flatten_path(model, history.params)[-1:]
+            values.append(math.nan if history.message else float(ls.losses_at(model, X, y, end)[0]))
+        finals[name] = np.array(values)
+    return finals
+
+
+# -- which two directions: random, start to end, PCA ------------------------------------
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _orthonormal(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gram-Schmidt: d1 scaled to length 1, and d2 without its part along d1, length 1."""
+    d1 = _unit(d1)
+    return d1, _unit(d2 - np.dot(d1, d2) * d1)
+
+
+def plane_directions(model, path: np.ndarray, kind: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two orthonormal directions (p,) for a path (T+1, p).
+
+    kind "random": two filter-normalized random directions (Li et al.) drawn with
+    `seed` at the last point, made orthonormal; "start-end": the unit vector from
+    θ_0 to θ_T and the first of those random directions, made orthogonal to it
+    (seed 001's second choice); "pca": the path's two principal components.
+    """
+    if kind == "pca":
+        return ls.pca_directions(path)[:2]
+    r1, r2 = ls.filter_normalized_directions(model, model.unflatten(path[-1]), seed=seed)
+    if kind == "random":
+        return _orthonormal(r1, r2)
+    if kind == "start-end":
+        return _orthonormal(path[-1] - path[0], r1)
+    raise ValueError(f"unknown directions {str(kind)[:40]!r}; choose random, start-end or pca")
+
+
+def in_plane_shares(path: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> tuple[float, float]:
+    """The share of a path's variance (T+1, p) in the plane of orthonormal d1, d2, and the
+    share of that in-plane variance along d1 (near 1: the path's shadow is a straight line)."""
+    coords = ls.project(path, path.mean(axis=0), d1, d2)
+    spread = coords.var(axis=0)
+    return variance_on_plane(path, d1, d2), float(spread[0] / spread.sum()) if spread.sum() > 0 else 1.0
+
+
+PLANES = ("random", "start-end", "pca")
+
+
+def direction_shares(seed: int = 0) -> dict:
+    """For DIRECTIONS_RUN with `seed`: per kind of PLANES, (share of the path's variance in
+    the plane, share of that along its first direction); see in_plane_shares."""
+    model_key, data_key, optimizer, lr, steps = DIRECTIONS_RUN
+    path = training_path(model_key, data_key, optimizer, lr, steps, seed)["path"]
+    X, _, _, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    return {kind: in_plane_shares(path, *plane_directions(model, path, kind, seed)) for kind in PLANES}
+
+
+def direction_planes(seed: int = 0, resolution: int = 41) -> dict:
+    """Seed 001's three choices of a plane for one training path (DIRECTIONS_RUN with `seed`).
+
+    Returns steps (k,), path_loss (k,), n_params, final_loss, and planes: per
+    kind of PLANES its kind, alphas, betas, loss (the slice through θ_T), coords
+    (k, 2), plane_loss (k,), share (of the path's variance in the plane), along_first
+    (of the in-plane variance along d1) and span (the path's extent along each axis).
+    """
+    model_key, data_key, optimizer, lr, steps = DIRECTIONS_RUN
+    run = training_path(model_key, data_key, optimizer, lr, steps, seed)
+    X, y, _, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    path, keep = run["path"], thin(len(run["path"]), PATH_POINTS)
+    planes = []
+    for kind in PLANES:
+        d1, d2 = plane_directions(model, path, kind, seed)
+        coords = ls.project(path[keep], path[-1], d1, d2)
+        alphas, betas = ls.axes_around(coords, resolution, 0.25)
+        share, along_first = in_plane_shares(path, d1, d2)
+        planes.append({
+            "kind": kind, "alphas": alphas, "betas": betas,
+            "loss": ls.grid_losses(model, X, y, path[-1], d1, d2, alphas, betas), "coords": coords,
+            "plane_loss": ls.losses_at(model, X, y, ls.reconstruct(coords, path[-1], d1, d2)),
+            "share": share, "along_first": along_first, "span": np.ptp(coords, axis=0),
+        })
+    return {"steps": keep, "path_loss": run["loss"][keep], "n_params": int(path.shape[1]),
+            "final_loss": float(run["loss"][-1]), "planes": planes}
+
+
+# -- a PCA plane centred on the last point or on the path's mean ---------------------------
+
+
+def centrings(model_key: str = DIRECTIONS_RUN[0], data_key: str = DIRECTIONS_RUN[1],
+              optimizer: str = DIRECTIONS_RUN[2], lr: float = DIRECTIONS_RUN[3], steps: int = DIRECTIONS_RUN[4],
+              seed: int = 0, resolution: int = 41) -> dict:
+    """One run's PCA plane through its last point θ_T (Li et al., the lesson) and through the
+    path's mean θ̄ (seed 002's inverse PCA). Same directions, so the two planes are parallel.
+
+    The grids cover the same part of the path: the mean-centred grid is the other one
+    shifted by `shift`, the coordinates of θ_T on the mean-centred plane. Returns steps
+    (k,), path_loss (k,), final ({alphas, betas, loss, coords, plane_loss}), mean (the same),
+    gap (the distance between the planes: how far θ_T lies off the mean-centred one),
+    length (|θ_T - θ_0|), most (the largest difference of the two surfaces, cell by cell),
+    ratio (2,), n_params.
+    """
+    run = training_path(model_key, data_key, optimizer, lr, steps, seed)
+    X, y, _, classes = load_problem(data_key)
+    model = build_model(model_key, X, classes)
+    path, keep = run["path"], thin(len(run["path"]), PATH_POINTS)
+    d1, d2, ratio, _ = ls.pca_directions(path)
+    mean = path.mean(axis=0)
+    shift = ls.project(path[-1], mean, d1, d2)
+    coords = ls.project(path[keep], path[-1], d1, d2)
+    alphas, betas = ls.axes_around(coords, resolution, 0.25)
+    planes = {}
+    for name, center, offset in (("final", path[-1], np.zeros(2)), ("mean", mean, shift)):
+        c = coords + offset
+        planes[name] = {"alphas": alphas + offset[0], "betas": betas + offset[1], "coords": c,
+                        "loss": ls.grid_losses(model, X, y, center, d1, d2, alphas + offset[0], betas + offset[1]),
+                        "plane_loss": ls.losses_at(model, X, y, ls.reconstruct(c, center, d1, d2))}
+    return {"steps": keep, "path_loss": run["loss"][keep], **planes,
+            "gap": float(ls.projection_residual(path[-1], mean, d1, d2)[0]),
+            "length": float(np.linalg.norm(path[-1] - path[0])),
+            "most": float(np.abs(planes["final"]["loss"] - planes["mean"]["loss"]).max()),
+            "ratio": ratio, "n_params": int(path.shape[1])}
+
+
+# -- the ball that switches landscapes ------------------------------------------------------
+
+
+def switching_ball(seed: int = 0, slices: int = BALL_SLICES, lr: float = BALL_LR, resolution: int = 41) -> dict:
+    """Seed 002's ball: it rolls down one slice, and where it settles a new slice begins.
+
+    On BALL_PROBLEM from the starting weights of `seed`, each slice frees the two
+    parameters with the steepest slope where the ball is (the largest |∂L/∂θ_i|) and
+    holds the others. The ball rolls by gradient descent on those two, step size `lr`,
+    until a step lowers the loss by less than BALL_SETTLED (it has settled) or after
+    BALL_MAX_STEPS steps; then the next slice goes through that point.
+
+    Returns stages: per slice pair (i, j), names, alphas, betas (the two parameters' own
+    values), loss (nb, na), coords (k, 2), heights (k,) the loss at each of the ball's
+    points (it never leaves its slice), settled (bool); loss (N+1,) over all steps;
+    switches (the step at which each slice begins); start, n_params; and gd (N+1,) the
+    loss of gradient descent on all parameters at once, same start and step size.
+    """
+    slices = _check_int("slices", slices, 1, 20)
+    lr = _check_number("lr", lr, 1e-4, 10.0)
+    X, y, features, classes = load_problem(BALL_PROBLEM[1])
+    model = build_model(BALL_PROBLEM[0], X, classes)
+    names = parameter_names(model, features, classes)
+    theta = model.flatten(model.init(seed))
+    gradient = lambda point: model.flatten(model.loss_and_grad(model.unflatten(point), X, y)[1])   # noqa: E731
+    loss_at = lambda points: ls.losses_at(model, X, y, np.atleast_2d(points))                       # noqa: E731
+    losses, switches, stages = [float(loss_at(theta)[0])], [], []
+    for _ in range(slices):
+        switches.append(len(losses) - 1)
+        i, j = (int(k) for k in np.argsort(-np.abs(gradient(theta)), kind="stable")[:2])
+        points, settled = [theta[[i, j]].copy()], False
+        for _ in range(BALL_MAX_STEPS):
+            theta = theta.copy()
+            theta[[i, j]] -= lr * gradient(theta)[[i, j]]
+            points.append(theta[[i, j]].copy())
+            losses.append(float(loss_at(theta)[0]))
+            if losses[-2] - losses[-1] < BALL_SETTLED:
+                settled = True
+                break
+        stages.append(_ball_slice(model, X, y, theta, (i, j), np.array(points), names, resolution, settled))
+    history = train.run(model, optim.sgd(lr=lr), (X, y), len(losses) - 1, seed)
+    gd = np.append(history.loss, loss_at(ls.flatten_path(model, history.params)[-1])[0])
+    return {"stages": stages, "loss": np.array(losses), "switches": np.array(switches), "gd": gd,
+            "start": losses[0], "n_params": model.n_params}
+
+
+def _ball_slice(model, X, y, theta, pair, points, names, resolution, settled) -> dict:
+    """One slice of switching_ball: the loss over parameters `pair` around the ball's points (k, 2)."""
+    i, j = pair
+    e_i, e_j = np.eye(len(theta))[i], np.eye(len(theta))[j]
+    center = theta.copy()
+    center[[i, j]] = 0.0               # the slice's point (a, b) is the model with θ_i = a, θ_j = b
+    alphas, betas = ls.axes_around(points - points[-1], resolution, 0.5, 0.5)
+    alphas, betas = alphas + points[-1][0], betas + points[-1][1]
+    heights = ls.losses_at(model, X, y, ls.reconstruct(points, center, e_i, e_j))
+    return {"pair": pair, "names": (names[i], names[j]), "alphas": alphas, "betas": betas,
+            "loss": ls.grid_losses(model, X, y, center, e_i, e_j, alphas, betas), "coords": points,
+            "heights": heights, "settled": settled}
+
+
+# -- skip connections: the thin deep net's slice with and without them ---------------------
+
+
+def skip_landscapes(seed: int = 0, resolution: int = 41) -> dict:
+    """The PCA landscapes of the decision-boundary lesson's 20 × 5 network, plain and residual
+    (decision_boundaries.skip_run with `seed`), each on its own path's plane.
+
+    Returns per version ("plain", "residual"): alphas, betas, loss, coords (E+1, 2),
+    path_loss, plane_loss, ratio (2,), convexity, final_loss, accuracy, n_params; and epochs.
+    """
+    out = {}
+    for variant in ("plain", "residual"):
+        run = spirals.trained_path(*spirals.SKIP_NET, seed, variant)
+        model = run["model"]
+        land = ls.pca_landscape(model, run["X_train"], run["y_train"], run["path"], resolution)
+        out[variant] = {"alphas": land.alphas, "betas": land.betas, "loss": land.loss, "coords": land.path,
+                        "path_loss": land.path_loss, "plane_loss": land.path_plane_loss,
+                        "ratio": land.explained_variance_ratio, "convexity": ls.convexity_measure(land.loss),
+                        "final_loss": float(run["loss"][-1]), "accuracy": run["accuracy"],
+                        "n_params": int(model.n_params)}
+    out["epochs"] = np.arange(len(out["plain"]["coords"]))
+    return out
 
 
 # -- export -------------------------------------------------------------------------------

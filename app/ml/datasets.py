@@ -132,6 +132,21 @@ DATASETS_2D: dict[str, Spec2D] = {
 
 LIMITS_2D = {"n": (1, N_MAX), "noise": (0.0, NOISE_MAX), "test_share": (0.0, TEST_SHARE_MAX)}
 
+#: A visitor's own points (see own_2d): given, not generated, so not in DATASETS_2D.
+OWN_2D, OWN_2D_LABEL = "own", "Your points"
+
+
+def own_2d(rows) -> tuple[np.ndarray, np.ndarray, int]:
+    """A visitor's points as a data set: rows ((x, y, label), ...) with finite
+    coordinates and whole labels 0, 1, ... Returns X (n, 2) float, y (n,) int
+    and the classes, max label + 1 (at least 2). ValueError for anything else."""
+    table = np.asarray(rows, dtype=float).reshape(-1, 3) if len(rows) else np.zeros((0, 3))
+    X, labels = table[:, :2], table[:, 2]
+    if not (np.isfinite(table).all() and (labels >= 0).all() and (labels == np.round(labels)).all()):
+        raise ValueError("own points need finite coordinates and whole labels from 0")
+    y = labels.astype(int)
+    return X, y, max(2, int(y.max(initial=0)) + 1)
+
 
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

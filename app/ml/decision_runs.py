@@ -79,6 +79,8 @@ class RunSpec(NamedTuple):
     (0 = fit the data); neuron_resolution: 0 = no neuron maps, else cells per
     axis (networks of at most NEURON_MAPS_MAX hidden neurons); keep_path: also
     record the flat parameters at every frame.
+    own: for dataset datasets.OWN_2D, the visitor's points ((x, y, label), ...),
+    as many as `points` (noise is then unused; data_seed still splits them).
     """
 
     dataset: str = "spiral3"
@@ -102,6 +104,7 @@ class RunSpec(NamedTuple):
     window: float = 0.0
     neuron_resolution: int = 0
     keep_path: bool = False
+    own: tuple = ()
 
 
 class Data(NamedTuple):
@@ -162,7 +165,7 @@ def build(spec: RunSpec) -> tuple[MLP, optim.GradientTransformation, Data]:
     any setting is out of range or the run would be too much work."""
     if not isinstance(spec, RunSpec):
         raise ValueError("spec must be a RunSpec")
-    if spec.dataset not in datasets.DATASETS_2D:
+    if spec.dataset not in datasets.DATASETS_2D and spec.dataset != datasets.OWN_2D:
         raise ValueError(f"unknown data set {spec.dataset!r}; choose one of {', '.join(datasets.DATASETS_2D)}")
     points = _int_in(spec, "points", POINTS_MIN, POINTS_MAX, "POINTS_MAX")
     noise = _float_in(spec, "noise", 0.0, datasets.NOISE_MAX, "NOISE_MAX")
@@ -183,14 +186,14 @@ def build(spec: RunSpec) -> tuple[MLP, optim.GradientTransformation, Data]:
     if spec.regularization not in REGULARIZATIONS:
         raise ValueError(f"regularization must be one of {', '.join(REGULARIZATIONS)}, got {spec.regularization!r}")
 
-    classes = datasets.DATASETS_2D[spec.dataset].n_classes
+    classes = classes_of(spec)
     reg = _float_in(spec, "reg_rate", 0.0, 10.0, "REG_MAX") if spec.regularization != "none" else 0.0
     model = MLP((2, *[width] * layers, classes), spec.activation, spec.loss,
                 l1=reg if spec.regularization == "l1" else 0.0,
                 l2=reg if spec.regularization == "l2" else 0.0)
     optimizer = optim.make(spec.optimizer, lr=spec.lr)
 
-    X, y = datasets.make_2d(spec.dataset, points, noise, spec.data_seed)
+    X, y = _points_of(spec, points, noise)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_share, spec.data_seed)
     n_train = len(X_train)
     batch = _int_in(spec, "batch_size", 0, POINTS_MAX, "POINTS_MAX")
@@ -206,6 +209,22 @@ def build(spec: RunSpec) -> tuple[MLP, optim.GradientTransformation, Data]:
                          f"plus the decision maps); the limit is {WORK_MAX:.0e} (WORK_MAX): "
                          "use fewer epochs, points, layers or neurons")
     return model, optimizer, Data(X_train, y_train, X_test, y_test, classes)
+
+
+def classes_of(spec: RunSpec) -> int:
+    """The classes a run's network tells apart: its data set's, or for own points max label + 1."""
+    if spec.dataset == datasets.OWN_2D:
+        return datasets.own_2d(spec.own)[2]
+    return datasets.DATASETS_2D[spec.dataset].n_classes
+
+
+def _points_of(spec: RunSpec, points: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    if spec.dataset != datasets.OWN_2D:
+        return datasets.make_2d(spec.dataset, points, noise, spec.data_seed)
+    X, y, _ = datasets.own_2d(spec.own)
+    if len(X) != points:
+        raise ValueError(f"points must be the number of own points, {len(X)}, got {points}")
+    return X, y
 
 
 def run_work(n_params: int, n_train: int, points: int, epochs: int) -> float:

@@ -4,7 +4,13 @@ The network maps X: (n, d0) to outputs (n, m) through hidden layers
 
     z_l = a_l W_l + b_l,   a_{l+1} = f(z_l)      (a_0 = X)
 
-and a linear output layer, so ``layer_sizes = (d0, h1, ..., m)``. The loss is
+and a linear output layer, so ``layer_sizes = (d0, h1, ..., m)``. A residual
+network (``residual=True``) adds each hidden layer's input to its output
+wherever the two have the same width (a skip connection, He et al. 2016):
+
+    a_{l+1} = f(z_l) + a_l        (hidden layers 2..L of equal width)
+
+The loss is
 
     L = mean_i loss(out_i, y_i) + l1 * sum |W| + (l2 / 2) * sum W**2
 
@@ -12,7 +18,7 @@ and a linear output layer, so ``layer_sizes = (d0, h1, ..., m)``. The loss is
 chain rule backwards through the same equations:
 
     delta_L = dL/d out,   dL/dW_l = a_l^T delta_l,   dL/db_l = sum_i delta_l,
-    delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1}).
+    g_l = dL/da_l = delta_l W_l^T (+ g_{l+1} through a skip),   delta_{l-1} = g_l * f'(z_{l-1}).
 
 Parameters are a flat dict {"W0": (d0, d1), "b0": (d1,), "W1": ..., ...};
 ``flatten`` lays them out in that order (W0, b0, W1, b1, ...) as one vector.
@@ -188,6 +194,8 @@ class MLP:
     layers, outputs; every size in 1..WIDTH_MAX; at most PARAMS_MAX parameters.
     activation: a key of ACTIVATIONS (hidden layers; the output layer is linear).
     loss: a key of LOSSES. l1, l2: weight penalties in 0..REG_MAX.
+    residual: skip connections around every hidden layer after the first whose
+    input and output widths are equal (see the module docstring).
     """
 
     layer_sizes: tuple[int, ...] = (2, 20, 3)
@@ -195,6 +203,7 @@ class MLP:
     loss: str = "softmax_ce"
     l1: float = 0.0
     l2: float = 0.0
+    residual: bool = False
 
     def __post_init__(self):
         try:
@@ -219,6 +228,9 @@ class MLP:
         object.__setattr__(self, "layer_sizes", sizes)
         object.__setattr__(self, "l1", _as_reg(self.l1, "l1"))
         object.__setattr__(self, "l2", _as_reg(self.l2, "l2"))
+        if not isinstance(self.residual, (bool, np.bool_)):
+            raise ValueError(f"residual must be True or False, got {self.residual!r}")
+        object.__setattr__(self, "residual", bool(self.residual))
 
     # ----- shapes ---------------------------------------------------------
 
@@ -231,6 +243,12 @@ class MLP:
     def n_params(self) -> int:
         """Total number of weights and biases."""
         return sum(a * b + b for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+
+    def skips(self) -> tuple[bool, ...]:
+        """For each weight layer l: whether its input a_l is added to its output (residual hidden layers)."""
+        sizes = self.layer_sizes
+        return tuple(self.residual and 0 < l < self.n_layers - 1 and sizes[l] == sizes[l + 1]
+                     for l in range(self.n_layers))
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Parameter names and shapes, in flatten order."""
@@ -247,19 +265,25 @@ class MLP:
 
         He normal, W ~ N(0, 2 / fan_in), for relu networks; Glorot uniform,
         W ~ U(-r, r) with r = sqrt(6 / (fan_in + fan_out)), otherwise.
+        In a residual network the K layers with a skip are scaled by 1/sqrt(K)
+        (their variance by 1/K), so that each adds a little to the stream a_l:
+        unscaled, every relu branch would add about as much as the stream
+        already holds, and the stream would grow geometrically with depth.
         seed: non-negative int. Returns {"W0": (d0, d1), "b0": (d1,), ...}.
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         rng = np.random.default_rng(int(seed))
         params = {}
+        skips = self.skips()
+        branch_scale = 1.0 / np.sqrt(max(1, sum(skips)))
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
             if self.activation == "relu":
                 W = rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out))
             else:
                 r = np.sqrt(6.0 / (fan_in + fan_out))
                 W = rng.uniform(-r, r, (fan_in, fan_out))
-            params[f"W{l}"] = W
+            params[f"W{l}"] = W * branch_scale if skips[l] else W
             params[f"b{l}"] = np.zeros(fan_out)
         return params
 
@@ -324,13 +348,15 @@ class MLP:
             zs, As = self._forward(params, X)
             value = float(loss.value(zs[-1], t).mean()) + self._penalty(params)
             delta = loss.der(zs[-1], t) / n
-            grads = {}
+            grads, skips, g = {}, self.skips(), None
             for l in range(self.n_layers - 1, -1, -1):
                 W = params[f"W{l}"]
                 grads[f"W{l}"] = As[l].T @ delta + self.l1 * np.sign(W) + self.l2 * W
                 grads[f"b{l}"] = delta.sum(axis=0)
                 if l > 0:
-                    delta = (delta @ W.T) * act.der(zs[l - 1], As[l])
+                    g = delta @ W.T + g if skips[l] else delta @ W.T           # dL/da_l
+                    f_z = act.output(zs[l - 1]) if skips[l - 1] else As[l]    # f(z_{l-1}) without the skip
+                    delta = g * act.der(zs[l - 1], f_z)
         return value, {k: grads[k] for k in self.shapes()}
 
     def loss_value(self, params, X, y) -> float:
@@ -394,11 +420,11 @@ class MLP:
         zs[-1] is the output, As[0] is X."""
         act = ACTIVATIONS[self.activation].output
         zs, As = [], [X]
-        for l in range(self.n_layers):
+        for l, skip in enumerate(self.skips()):
             z = As[-1] @ params[f"W{l}"] + params[f"b{l}"]
             zs.append(z)
             if l < self.n_layers - 1:
-                As.append(act(z))
+                As.append(act(z) + As[-1] if skip else act(z))
         return zs, As
 
     def _scores(self, params, X):
@@ -428,6 +454,7 @@ class MLP:
         rows = P.astype(inputs.dtype)
         a, at = inputs, 0
         penalty = self._penalty_rows(P)
+        skips = self.skips()
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
             Wb = rows[:, at:at + (fan_in + 1) * fan_out].reshape(c, fan_in + 1, fan_out)
             at += (fan_in + 1) * fan_out
@@ -438,6 +465,8 @@ class MLP:
                 z = a_next[:, :fan_out]                                 # (c, fan_out, n)
                 np.matmul(Wb.transpose(0, 2, 1), a, out=z)
                 act(z)
+                if skips[l]:
+                    z += a[:, :fan_in]                                  # the skip: f(z) + a
                 a = a_next
         per_point = LOSSES[self.loss].value_class_first(z.astype(np.float64), t)
         return per_point.mean(axis=-1) + penalty

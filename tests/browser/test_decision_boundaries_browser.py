@@ -109,3 +109,19 @@ def test_a_bad_value_is_told_beside_its_field_and_replaced(dash_duo):
     assert "width=" not in dash_duo.driver.current_url
     assert "Your network: 2 × 8" in areas_text(dash_duo)
     assert_clean(dash_duo)
+
+
+def test_skip_connections_side_by_side_and_every_seed_on_request(dash_duo):
+    step = [s.figure for s in STEPS].index("skip") + 1
+    start(dash_duo, app, f"{PATH}?step={step}")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {step} of {N}")
+    wait_until(lambda: "with skip connections" in areas_text(dash_duo), 120, "the plain and the residual network")
+    assert "plain 20 × 5" in areas_text(dash_duo)
+    button = wait_until(lambda: [b for b in dash_duo.find_elements("button") if b.text.startswith("Train all 20")
+                                 and b.is_displayed()], 10, "the button that trains every seed")
+    button[0].click()
+    # 40 networks take a while: the page says which one it trains (then the visitor may leave)
+    wait_until(lambda: "seed" in dash_duo.find_element(".site-job").text, 60, "progress naming the seed")
+    dash_duo.find_element(".ls-nav .ls-prev").click()
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {step - 1} of {N}")
+    assert_clean(dash_duo)

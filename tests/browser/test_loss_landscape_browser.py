@@ -87,3 +87,28 @@ def test_controls_change_the_landscape_and_the_link(dash_duo):
     wait_until(lambda: resolution.get_attribute("value") == "41", message="the field to show the value used")
     wait_until(lambda: surface_rows(dash_duo) == 41, timeout=SLOW, message="the 41 × 41 grid used")
     assert_clean(dash_duo)
+
+
+def contour_title(dash_duo) -> str:
+    found = dash_duo.driver.find_elements("css selector", CONTOUR + " .gtitle")
+    return found[0].text if found else ""
+
+
+def test_the_ball_switches_to_a_new_slice_where_it_settles(dash_duo):
+    start(dash_duo, app, f"/loss-landscape?step={step_of('switch')}")
+    wait_until(lambda: contour_title(dash_duo).startswith("Slice 1 of 6"), timeout=SLOW, message="the first slice")
+    # the step plays by itself: the ball settles and the next slice takes its place
+    wait_until(lambda: contour_title(dash_duo).startswith("Slice 2 of 6"), timeout=60, message="the second slice")
+    dash_duo.find_element(".pl-reset").click()
+    wait_until(lambda: contour_title(dash_duo).startswith("Slice 1 of 6"), message="back to the first slice")
+    assert_clean(dash_duo)
+
+
+def test_the_seed_choice_shows_a_stuck_network(dash_duo):
+    start(dash_duo, app, f"/loss-landscape?step={step_of('nets')}&net=10x5")
+    before = wait_until(lambda: figure_data(dash_duo, CONTOUR), timeout=SLOW, message="the 10 × 5 landscape")
+    seed_1 = [el for el in dash_duo.find_elements(".ll-choices label") if el.text == "seed 1"][0]
+    seed_1.click()
+    wait_until(lambda: figure_data(dash_duo, CONTOUR) != before, timeout=SLOW, message="seed 1's landscape")
+    wait_until(lambda: "net_seed=1" in dash_duo.driver.current_url, message="the link to hold the seed")
+    assert_clean(dash_duo)

@@ -84,3 +84,18 @@ def test_a_bad_run_file_is_refused_with_its_reason(dash_duo, tmp_path, content, 
     assert dash_duo.find_element(".ls-run-message").text.startswith("Not opened")
     assert "step=2" in dash_duo.driver.current_url   # nothing half-loaded
     assert_clean(dash_duo)
+
+
+def test_this_run_as_python_downloads_the_runs_script(dash_duo):
+    start(dash_duo, app, "/perceptron?step=9&lr=0.5")
+    wait_until(lambda: curve_data(dash_duo), 30, "the curves")
+    before = {p.name for p in downloads(dash_duo).iterdir()}
+    dash_duo.find_element(".ls-run-files-summary").click()
+    dash_duo.find_element('button[id*="ls-save-code"]').click()
+    script = newest(dash_duo, ".py", before)
+    text = script.read_text()
+    assert script.name == "learnscape-perceptron.py"
+    assert text.startswith("# The perceptron lesson: free play") and "import numpy as np" in text
+    assert "init, update = sgd(lr=0.5," in text          # the settings on screen
+    compile(text, script.name, "exec")
+    assert_clean(dash_duo)

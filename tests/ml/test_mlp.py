@@ -67,6 +67,52 @@ def test_gradient_for_other_depths(sizes):
                                numeric_grad(model, params, X, y), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("sizes", [(3, 4, 4, 4, 3), (2, 5, 5, 3, 3, 2)])
+def test_residual_gradient_matches_finite_differences(activation, sizes):
+    # skips wherever a hidden layer keeps its width: every layer after the first in
+    # (3, 4, 4, 4, 3); in (2, 5, 5, 3, 3, 2) the 5 -> 5 and 3 -> 3 layers only
+    model = MLP(sizes, activation, "softmax_ce", l2=0.05, residual=True)
+    X = RNG.standard_normal((6, sizes[0]))
+    y = np.array([0, 1, 1, 0, 1, 0]) % sizes[-1]
+    params = jiggled(model, seed=2)
+    value, grads = model.loss_and_grad(params, X, y)
+    assert value == pytest.approx(model.loss_value(params, X, y), rel=1e-12)
+    np.testing.assert_allclose(model.flatten(grads), numeric_grad(model, params, X, y), rtol=1e-5, atol=1e-7)
+
+
+def test_residual_layers_add_their_input_by_hand():
+    model = MLP((2, 3, 3, 3, 2), "relu", residual=True)
+    assert model.skips() == (False, True, True, False)
+    assert MLP((2, 3, 4, 2), residual=True).skips() == (False, False, False)      # widths differ: no skip
+    assert MLP((2, 3, 3, 2)).skips() == (False, False, False)
+    params = jiggled(model, seed=4)
+    X = RNG.standard_normal((5, 2))
+    relu = lambda z: np.maximum(z, 0.0)                                           # noqa: E731
+    a1 = relu(X @ params["W0"] + params["b0"])
+    a2 = relu(a1 @ params["W1"] + params["b1"]) + a1
+    a3 = relu(a2 @ params["W2"] + params["b2"]) + a2
+    np.testing.assert_allclose(model.forward(params, X), a3 @ params["W3"] + params["b3"], rtol=1e-12)
+    plain = MLP((2, 3, 3, 3, 2), "relu")
+    assert not np.allclose(plain.forward(params, X), model.forward(params, X))
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_residual_loss_many_equals_loop(activation):
+    model = MLP((2, 6, 6, 6, 3), activation, residual=True)
+    X, y = datasets.make_2d("spiral3", 40, seed=0)
+    P = model.flatten(model.init(0)) + 0.3 * RNG.standard_normal((9, model.n_params))
+    loop = [model.loss_value(model.unflatten(row), X, y) for row in P]
+    np.testing.assert_allclose(model.loss_many(P, X, y, dtype=np.float64), loop, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(model.loss_many(P, X, y), loop, rtol=1e-5)
+
+
+@pytest.mark.parametrize("residual", [1, "yes", None])
+def test_residual_must_be_a_bool(residual):
+    with pytest.raises(ValueError, match="residual must be True or False"):
+        MLP((2, 3, 3, 2), residual=residual)
+
+
 @pytest.mark.parametrize("target_kind", ["one_hot", "labels", "real_single_output"])
 def test_squared_error_targets(target_kind):
     if target_kind == "real_single_output":
