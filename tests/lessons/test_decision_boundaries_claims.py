@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from app.lessons import decision_boundaries as lesson
 from app.ml import decision_runs as dr
