@@ -339,7 +339,7 @@ def _mark_cut(payload: dict, t: int, unroll: int) -> dict:
         "fillcolor": MUTED, "opacity": 0.15, "line": {"width": 0}, "layer": "below"}]
     layout["annotations"] = [*layout.get("annotations", []), {
         "x": (reach + t + 1) / 2, "y": 0.03, "xref": "x", "yref": "paper", "showarrow": False,
-        "text": f"beyond the cut at step {t - reach}: no gradient in training", "font": {"color": MUTED}}]
+        "text": f"beyond the cut at step {t - reach}:<br>no gradient in training", "font": {"color": MUTED}}]
     return payload
 
 
@@ -468,9 +468,8 @@ def free_view(ctx) -> View:
     net_args = experiments.free_play_net(ctx.values)
     net = network(*net_args)
     notices = []
-    if net["diverged_at"] is not None:
-        notices.append(f"Training stopped at step {net['diverged_at']}: the loss or the weights stopped being "
-                       "finite numbers. Try a smaller learning rate or clipping.")
+    if net["message"]:
+        notices.append(f"Training stopped: {net['message']}. Try a smaller learning rate or clipping.")
     made = _generation(net_args, ctx.values, start="last")
     payloads = made["payloads"]
     tunes, held = net_args[0], net_args[1]

@@ -174,7 +174,7 @@ def test_a_held_out_tune_in_free_play_is_scored_and_reported():
 
 def test_a_diverging_optimizer_is_stopped_with_the_step_named():
     result = call(FREE, optimizer="rmsprop", lr="10", clip="0")
-    assert "Training stopped at step 1" in result["text"]
+    assert "Training stopped: diverged at step 2: the loss became inf." in result["text"]   # steps count from 1
     assert shown(result)["roll"]["figure"]["data"]
 
 

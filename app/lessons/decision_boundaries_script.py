@@ -6,8 +6,8 @@ from __future__ import annotations
 from app.lessons import decision_boundaries as lesson
 from app.lessons import perceptron as perceptron_lesson
 from app.lessons import perceptron_script
-from app.lessons.script_parts import (REPORT, Code, header, imports, mlp_code, optimizer_call, optimizer_code, render,
-                                      script, wrapped)
+from app.lessons.script_parts import (DIVERGENCE, REPORT, Code, header, imports, mlp_code, optimizer_call,
+                                      optimizer_code, render, script, wrapped)
 from app.ml import datasets, decision_runs
 from app.ml.decision_runs import RunSpec
 
@@ -117,7 +117,8 @@ X_train, y_train, X_test, y_test = toy_set($points, $noise, seed=$data_seed, tes
 CLASSES = $classes
 '''
 
-_TRAIN = '''
+_TRAIN = DIVERGENCE + '''
+
 def train(hidden, optimizer, epochs, batch, seed):
     """A network of `hidden` layer widths, trained epoch by epoch on the training points:
     batches of `batch` points (0: all of them) in an order shuffled anew each epoch."""
@@ -132,14 +133,13 @@ def train(hidden, optimizer, epochs, batch, seed):
             for begin in range(0, n, batch):
                 rows = slice(None) if order is None else order[begin:begin + batch]
                 loss, grads = loss_and_grad(theta, X_train[rows], y_train[rows])
-                if not np.isfinite(loss):
-                    print(f"diverged in epoch {epoch + 1}: the loss became {loss}")
-                    return theta, epoch
                 updates, state = update(grads, state, theta)
-                theta = {k: theta[k] + updates[k] for k in theta}
-                if not all(np.all(np.isfinite(p)) for p in theta.values()):
-                    print(f"diverged in epoch {epoch + 1}: the weights became infinite")
+                new = {k: theta[k] + updates[k] for k in theta}
+                why = divergence(loss, new)
+                if why:
+                    print(f"diverged in epoch {epoch + 1}: {why}")
                     return theta, epoch
+                theta = new
     return theta, epochs
 
 
@@ -164,7 +164,8 @@ for name, hidden in $nets:
 '''
 
 
-_SKIP = '''
+_SKIP = DIVERGENCE + '''
+
 optimizer = $optimizer
 for name, residual, residual_start in $variants:
     theta = init_params($sizes, seed=$seed, residual=residual_start)
@@ -174,11 +175,11 @@ for name, residual, residual_start in $variants:
     with np.errstate(all="ignore"):  # checked at every step
         for epoch in range($epochs):  # full-batch steps, one per epoch
             loss, grads = loss_and_grad(theta, X_train, y_train, residual)
-            if not np.isfinite(loss):
-                break
             updates, state = update(grads, state, theta)
             new = {k: theta[k] + updates[k] for k in theta}
-            if not all(np.all(np.isfinite(p)) for p in new.values()):
+            why = divergence(loss, new)
+            if why:
+                print(f"{name} diverged at step {epoch + 1}: {why}")
                 break
             theta, steps = new, epoch + 1
     flat = np.concatenate([p.ravel() for p in theta.values()])

@@ -267,7 +267,7 @@ def near_pairs(near, X):
 def runaway(X):
     """Why positions count as diverged, or None."""
     if not np.isfinite(X).all():
-        return "positions became non-finite"
+        return "the parameters became non-finite"
     if np.abs(X).max() > 1e6 * RADIUS:
         return "a circle went beyond 1e+06 radii"
     return None
@@ -294,7 +294,7 @@ def run(optimizer, X, edges, steps):
         if reason is None:
             energy, grad = energy_and_grad(X_new, edges, near[1])
             if not math.isfinite(energy):
-                reason = "the loss became non-finite"
+                reason = f"the loss became {energy}"
         if reason is not None:
             return X, energies, f"diverged at step {t}: {reason}; try a smaller learning rate"
         X = X_new

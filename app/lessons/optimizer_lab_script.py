@@ -4,7 +4,7 @@ with an optional learning-rate rule after each epoch (app.lessons.optimizer_lab)
 from __future__ import annotations
 
 from app.lessons import optimizer_lab as lab
-from app.lessons.script_parts import (OPTIMIZER_LABELS, REPORT, Code, header, mlp_code, optimizer_call,
+from app.lessons.script_parts import (DIVERGENCE, OPTIMIZER_LABELS, REPORT, Code, header, mlp_code, optimizer_call,
                                       optimizer_code, render, script, imports)
 from app.ml import adaptive, optim
 
@@ -90,7 +90,8 @@ def eve(max_doublings=4):
 ''',
 }
 
-_RUN = '''
+_RUN = DIVERGENCE + '''
+
 SCALE_MIN, SCALE_MAX = 2.0**-20, 2.0**10  # the rate factor a rule may set
 
 
@@ -116,8 +117,9 @@ def run(model, optimizer, X, y, theta, seed, epochs, batch=None, rule=None):
                 updates, state = update(grads, state, theta)
                 theta = {k: theta[k] + scale * updates[k] for k in theta}
             loss, _ = model(theta, X, y)
-            if not (np.isfinite(loss) and all(np.all(np.isfinite(p)) for p in theta.values())):
-                message = f"diverged in epoch {epoch + 1}: the loss became {loss}"
+            why = divergence(loss, theta)
+            if why:
+                message = f"diverged in epoch {epoch + 1}: {why}"
                 break
             if rule is not None:
                 scale, theta, loss, rule_state = rule(rule_state, before, theta, loss_before, loss,

@@ -134,7 +134,8 @@ def train_with_melody(tunes: Sequence[str], melody: str, hidden: int, unroll: in
 
     tunes / held_out: names from `melodies.TUNE_NAMES`; melody: note text
     (`parse_melody`). The loss is the mean over every real target of the
-    batch, so the melody weighs as much per note as a tune.
+    batch, so the melody weighs as much per note as a tune. Divergence ends
+    the run as in `rnn.train_batch` (diverged_at counted from 1, a message).
     """
     tunes = melodies.check_tune_names(tunes)
     if set(tunes) & set(held_out):
@@ -142,37 +143,7 @@ def train_with_melody(tunes: Sequence[str], melody: str, hidden: int, unroll: in
     model = rnn.RNN(VOCAB.size, hidden, clip, unroll)
     X, y = rnn.pad_sequences([melodies.encode_tunes([name]) for name in tunes] + [melody_tokens(melody)])
     held = rnn.tune_batch(held_out) if held_out else None
-    opt = optim.make(optimizer, lr=lr)
-    params = model.init(seed)
-    state = opt.init(params)
-    losses, norms, eval_steps, train_eval, held_eval = [], [], [], [], []
-    diverged_at = None
-
-    def evaluate(step: int) -> None:
-        eval_steps.append(step)
-        train_eval.append(rnn.batch_loss(params, X, y))
-        held_eval.append(rnn.batch_loss(params, *held) if held is not None else math.nan)
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for step in range(steps):
-            if step % eval_every == 0:
-                evaluate(step)
-            loss, grads, grad_norm, _, _ = rnn.bptt(params, X, y, clip=model.clip, unroll=model.unroll)
-            if not math.isfinite(loss):
-                diverged_at = step
-                break
-            losses.append(loss)
-            norms.append(grad_norm)
-            updates, state = opt.update(grads, state, params)
-            new_params = optim.apply_updates(params, updates)
-            if not all(np.all(np.isfinite(p)) for p in new_params.values()):
-                diverged_at = step
-                break
-            params = new_params
-        else:
-            evaluate(steps)
-    return rnn.MelodyRun(params, np.array(losses), np.array(norms), VOCAB, model, np.array(eval_steps),
-                         np.array(train_eval), np.array(held_eval), diverged_at)
+    return rnn.train_batch(model, X, y, held, optim.make(optimizer, lr=lr), steps, seed, eval_every)
 
 
 def melody_learned(params: dict, melody: str, prime: int = 3) -> bool:

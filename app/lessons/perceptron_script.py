@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.lessons import perceptron as lesson
-from app.lessons.script_parts import REPORT, Code, imports, header, optimizer_call, optimizer_code, render, script
+from app.lessons.script_parts import (DIVERGENCE, REPORT, Code, imports, header, optimizer_call, optimizer_code,
+                                      render, script)
 
 #: What each step's figure shows, for the script's first line.
 SHOWS = {
@@ -47,7 +48,8 @@ def loss_and_grad(theta):
     return float(loss), {"w": X.T @ residual / len(y), "b": np.array(residual.mean())}
 '''
 
-_TRAIN = '''
+_TRAIN = DIVERGENCE + '''
+
 # The optimizer, its learning rate and the rest of its settings:
 init, update = $optimizer
 rng = np.random.default_rng(seed)
@@ -57,13 +59,11 @@ done = 0
 with np.errstate(all="ignore"):                  # a rate too large overflows: checked below
     for epoch in range(epochs):
         loss, grads = loss_and_grad(theta)
-        if not np.isfinite(loss):
-            print(f"diverged at step {epoch}: the loss became {loss}")
-            break
         updates, state = update(grads, state, theta)
         new = {k: theta[k] + updates[k] for k in theta}
-        if not all(np.all(np.isfinite(v)) for v in new.values()):
-            print(f"diverged at step {epoch}: the weights became infinite")
+        why = divergence(loss, new)
+        if why:
+            print(f"diverged at step {epoch + 1}: {why}")
             break
         theta, done = new, epoch + 1
 

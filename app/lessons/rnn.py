@@ -127,7 +127,9 @@ def network(tunes: tuple, held_out: str, hidden: int, unroll: int, optimizer: st
     held_out: "" or a tune scored but never trained on; clip: 0 for no clipping.
     Returns params (dict of arrays), loss (T,) nats per note, grad_norm (T,) before clipping,
     eval_steps (E,), train_tune_loss (E,), held_out_loss (E,) (NaN without a held-out tune),
-    diverged_at (None or a step), reproduced (len(tunes),) bools, held_out_right: share of
+    diverged_at (None or the step, counted from 1, that diverged), message ("" or why training
+    stopped, e.g. "diverged at step 2: the parameters became non-finite"), reproduced
+    (len(tunes),) bools, held_out_right: share of
     the held-out tune's next notes guessed right (NaN without), flow_init / flow_trained:
     (t + 1,) ||dL_t/dh_{t-k}|| at the last prediction of the first tune, before and after training.
     melody: "" or the visitor's melody (`own_melody`), trained on as one more tune;
@@ -146,7 +148,7 @@ def network(tunes: tuple, held_out: str, hidden: int, unroll: int, optimizer: st
         return {
             "params": run.params, "loss": run.loss, "grad_norm": run.grad_norm, "eval_steps": run.eval_steps,
             "train_tune_loss": run.train_tune_loss, "held_out_loss": run.held_out_loss,
-            "diverged_at": run.diverged_at,
+            "diverged_at": run.diverged_at, "message": run.message,
             "reproduced": np.array([rnn.tune_accuracy(run.params, name) == 1.0 for name in tunes]),
             "held_out_right": held_right,
             "flow_init": rnn.gradient_flow(run.model.init(seed), first, last),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from app.lessons import own_melody
 from app.lessons import rnn as lesson
-from app.lessons.script_parts import (REPORT, Code, header, imports, literal, optimizer_call, optimizer_code, render,
-                                      script, wrapped)
+from app.lessons.script_parts import (DIVERGENCE, REPORT, Code, header, imports, literal, optimizer_call,
+                                      optimizer_code, render, script, wrapped)
 from app.ml import melodies
 
 #: Narrated steps whose figures show the lesson's own network (trained with LESSON_NET).
@@ -121,7 +121,8 @@ def reproduces(theta, name, prime=3):
     return bool(np.all(guesses[prime:] == y[0, prime:]))
 '''
 
-_TRAIN = '''
+_TRAIN = DIVERGENCE + '''
+
 def train(tunes, held_out, H, optimizer, steps, seed):
     """Full-batch training on whole tunes; stops if the loss or a weight stops being finite."""
     X, y = batch(tunes)
@@ -132,13 +133,11 @@ def train(tunes, held_out, H, optimizer, steps, seed):
     with np.errstate(all="ignore"):  # a rate too large overflows: checked at every step
         for step in range(steps):
             loss, grads = loss_and_grad(theta, X, y)
-            if not math.isfinite(loss):
-                print(f"training stopped at step {step}: the loss became {loss}")
-                break
             updates, state = update(grads, state, theta)
             new = {k: theta[k] + updates[k] for k in theta}
-            if not all(np.all(np.isfinite(p)) for p in new.values()):
-                print(f"training stopped at step {step}: the weights became infinite")
+            why = divergence(loss, new)
+            if why:
+                print(f"diverged at step {step + 1}: {why}")
                 break
             theta = new
             losses.append(loss)

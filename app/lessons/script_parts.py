@@ -92,6 +92,18 @@ def report(name, value):
     print(name, "=", json.dumps(value))
 '''
 
+#: A training step's divergence check, as the lesson's (app.ml.divergence) words it; a script
+#: puts it before its training loop and prints "diverged at step 37: <why>" (steps from 1).
+DIVERGENCE = '''
+def divergence(loss, theta):
+    """Why a training step diverged, in words, or None: its loss or its new parameters not finite."""
+    if not np.isfinite(loss):
+        return f"the loss became {float(loss)}"
+    if not all(np.all(np.isfinite(p)) for p in theta.values()):
+        return "the parameters became non-finite"
+    return None
+'''
+
 
 def header(first_line: str, *lines: str) -> str:
     """The script's opening comment: what it reproduces, then how to read and change it."""

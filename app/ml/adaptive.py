@@ -54,6 +54,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from app.ml import divergence
 from app.ml.optim import GradientTransformation, Tree, apply_updates, tree_map, tree_vdot
 
 __all__ = [
@@ -305,9 +306,10 @@ class EpochHistory:
     path: None, or (S+1, ...) params after every optimizer step and after
         every move of the rule (keep_path=True).
     rule_states: E+1 rule states (None entries without a rule).
-    diverged_at: None, or the epoch in which loss or parameters became
-        non-finite; the run stopped there.
-    message: "" or why the run stopped early.
+    diverged_at: None, or the epoch, counted from 1 (1-based), in which the
+        loss or the parameters became non-finite (1 if the loss at the start
+        is); the run stopped there, so diverged_at == epochs_done + 1.
+    message: "" or why the run stopped early, e.g. "diverged in epoch 4: the loss became inf".
     """
 
     params: Tree
@@ -341,7 +343,9 @@ def run_epochs(model: Any, opt: GradientTransformation, data: tuple[Any, Any], e
 
     Raises ValueError for epochs outside 1..MAX_EPOCHS, more than
     ``max_steps`` (<= MAX_STEPS) optimizer steps, a bad batch size or seed,
-    or empty or non-finite data. Divergence stops the run with a message.
+    or empty or non-finite data. Divergence (checked after every epoch, see
+    ``app.ml.divergence``) stops the run with a message, keeping the last
+    finite parameters.
     """
     X, y, n = _check_data(data)
     epochs = _count("epochs", epochs, 1, MAX_EPOCHS, "MAX_EPOCHS")
@@ -370,14 +374,14 @@ def run_epochs(model: Any, opt: GradientTransformation, data: tuple[Any, Any], e
     rule_states = [rule_state]
     path = [params] if keep_path else None
     diverged_at, message = None, ""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with divergence.quiet():
         loss, full_grads = model.loss_and_grad(params, X, y)
         loss = float(loss)
         # The full-data gradient at the epoch's end is the next full-batch step's gradient.
         reusable = (params, full_grads)
         losses.append(loss)
-        if not math.isfinite(loss):
-            diverged_at, message = 0, f"the loss at the start is {loss}"
+        if (why := divergence.reason(loss, params)) is not None:   # the first epoch cannot start
+            diverged_at, message = 1, divergence.message("epoch", 1, why)
         for epoch in range(epochs if diverged_at is None else 0):
             before, loss_before = params, loss
             path_length = len(path) if keep_path else 0
@@ -394,8 +398,8 @@ def run_epochs(model: Any, opt: GradientTransformation, data: tuple[Any, Any], e
                     path.append(params)
             loss, full_grads = model.loss_and_grad(params, X, y)
             loss, reusable = float(loss), (params, full_grads)
-            if not (math.isfinite(loss) and _all_finite(params)):
-                diverged_at, message = epoch, f"diverged in epoch {epoch + 1}: the loss became {loss}"
+            if (why := divergence.reason(loss, params)) is not None:
+                diverged_at, message = epoch + 1, divergence.message("epoch", epoch + 1, why)
                 if keep_path:
                     del path[path_length:]  # keep the drawable, finite part
                 break
@@ -592,11 +596,6 @@ def _angle(a: Tree, b: Tree) -> float:
     if norm == 0.0 or not math.isfinite(norm):
         return math.nan
     return math.degrees(math.acos(min(1.0, max(-1.0, tree_vdot(a, b) / norm))))
-
-
-def _all_finite(tree: Tree) -> bool:
-    flags = tree_map(lambda p: bool(np.all(np.isfinite(p))), tree)
-    return all(flags.values()) if isinstance(flags, dict) else flags
 
 
 def _stack(trees: list[Tree]) -> Tree:

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from app.ml import datasets, optim
+from app.ml import datasets, divergence, optim
 from app.ml.mlp import HIDDEN_LAYERS_MAX, LOSSES, MLP, decision_grid
 
 # Limits, enforced by check_spec (ValueError naming them).
@@ -123,6 +123,8 @@ class Progress(NamedTuple):
     curve: list of (epoch, loss, accuracy, test_loss, test_accuracy);
     frames: list of (epoch, classes (R, R) int8, confidence (R, R) float32,
     neuron maps (H, r, r) float32 or None, flat params (p,) or None).
+    diverged_at: None, or the epoch, counted from 1 (1-based), in which the loss
+    or the weights stopped being finite; message: "" or the divergence message.
     """
 
     epoch: int
@@ -331,8 +333,10 @@ def advance(spec: RunSpec, progress: Progress, epochs: int) -> Progress:
     """Train `epochs` more epochs (fewer at the end of the run). Pure: returns a new Progress.
 
     Stops early, with done=True, diverged_at (the epoch, counted from 1, in
-    which it happened) and a message, when the loss or the weights stop being
-    finite.
+    which it happened) and a message (``app.ml.divergence``), when the loss or
+    the weights of a step stop being finite; the weights are the last finite
+    ones. A finite epoch whose recorded loss is not finite stops the run too,
+    that epoch counted as done.
     """
     if progress.done:
         return progress
@@ -344,32 +348,30 @@ def advance(spec: RunSpec, progress: Progress, epochs: int) -> Progress:
     params, state = progress.params, progress.opt_state
     curve, frames = list(progress.curve), list(progress.frames)
     epoch = progress.epoch
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with divergence.quiet():
         for epoch in range(progress.epoch, min(progress.epoch + int(epochs), spec.epochs)):
             order = np.random.default_rng([spec.seed, epoch]).permutation(n) if batch < n else None
             for begin in range(0, n, batch):
                 rows = slice(None) if order is None else order[begin:begin + batch]
                 loss, grads = model.loss_and_grad(params, data.X_train[rows], data.y_train[rows])
-                if not math.isfinite(loss):
-                    return _stop(params, state, curve, frames, epoch, epoch + 1, f"the loss became {loss}")
-                updates, state = optimizer.update(grads, state, params)
-                params = optim.apply_updates(params, updates)
-                if not all(np.isfinite(p).all() for p in params.values()):
-                    return _stop(params, state, curve, frames, epoch, epoch + 1, "the weights became infinite")
-            current = Progress(epoch + 1, params, state, curve, frames)
-            current = _record(spec, model, data, current)
+                updates, new_state = optimizer.update(grads, state, params)
+                new_params = optim.apply_updates(params, updates)
+                why = divergence.reason(loss, new_params)
+                if why is not None:
+                    return _stop(params, state, curve, frames, epoch, epoch + 1, why)
+                params, state = new_params, new_state
+            current = _record(spec, model, data, Progress(epoch + 1, params, state, curve, frames))
             curve, frames = current.curve, current.frames
-            if curve and curve[-1][0] == epoch + 1 and not math.isfinite(curve[-1][1]):
-                return _stop(params, state, curve, frames, epoch + 1, epoch + 1,
-                             f"the loss became {curve[-1][1]}")
+            if curve and curve[-1][0] == epoch + 1 and (why := divergence.reason(curve[-1][1], params)):
+                return _stop(params, state, curve, frames, epoch + 1, epoch + 1, why)
     last = epoch + 1 if spec.epochs > progress.epoch else progress.epoch
     return Progress(last, params, state, curve, frames, done=last >= spec.epochs)
 
 
-def _stop(params, state, curve, frames, done: int, diverged_in: int, what: str) -> Progress:
+def _stop(params, state, curve, frames, done: int, diverged_in: int, why: str) -> Progress:
     """A run that diverged in epoch `diverged_in` (1-based) after `done` complete epochs."""
     return Progress(done, params, state, curve, frames, done=True, diverged_at=diverged_in,
-                    message=f"diverged in epoch {diverged_in}: {what}")
+                    message=divergence.message("epoch", diverged_in, why))
 
 
 def _record(spec: RunSpec, model: MLP, data: Data, progress: Progress) -> Progress:

@@ -53,7 +53,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree, shortest_path
 from scipy.spatial import Delaunay, cKDTree
 
-from app.ml import optim
+from app.ml import divergence, optim
 
 # --------------------------------------------------------------------------
 # Limits and constants
@@ -732,10 +732,13 @@ class LayoutHistory:
     loss:           (S + 1,) float, E at every step 0..S (with that step's
                     overlap weight), S = steps run; every value is finite.
     overlap_weight: (S + 1,) float, the weight w used at each step.
-    diverged_at:    the step whose update gave non-finite or runaway
-                    positions, or piled circles up (the run stops before
-                    recording it), or None.
-    message:        one sentence saying how the run ended.
+    diverged_at:    None, or the step (steps count from 1, step 0 being the
+                    start) whose update gave non-finite or runaway positions,
+                    piled circles up, or a non-finite loss; the run stops
+                    before recording it, so diverged_at == steps run + 1.
+    message:        one sentence saying how the run ended, e.g. "diverged at
+                    step 11: the parameters became non-finite; try a smaller
+                    learning rate" (``app.ml.divergence``).
     metrics:        ``layout_metrics`` of the last layout, plus "steps_run".
     optimizer:      the optimizer's name ("custom" for a transformation passed in).
     evaluations:    objective evaluations (L-BFGS line searches use several per step).
@@ -805,9 +808,8 @@ def _weight_schedule(w: float, anneal_from: float | None, steps: int) -> np.ndar
 
 
 def _runaway(X: np.ndarray, radius: float) -> str | None:
-    """Why positions X: (n, 2) count as diverged, or None."""
-    if not np.isfinite(X).all():
-        return "positions became non-finite"
+    """Graph layout's own divergence reason for positions X: (n, 2), or None: a circle too far out
+    (non-finite positions are ``divergence.reason``'s)."""
     if np.abs(X).max() > DIVERGENCE_EXTENT * radius:
         return f"a circle went beyond {DIVERGENCE_EXTENT:g} radii (DIVERGENCE_EXTENT)"
     return None
@@ -840,9 +842,10 @@ def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 
     letting circles pass through each other early on.
     skin: Verlet-list margin in length units (default: one radius).
 
-    A step whose update makes positions non-finite or runaway, or whose
-    loss is non-finite, ends the run: ``diverged_at`` names it and the
-    history stops at the step before. L-BFGS may also stop early when its
+    A step whose update makes positions non-finite or runaway, or piles
+    circles up, or whose loss is non-finite, ends the run
+    (``app.ml.divergence``): ``diverged_at`` names it and the history stops
+    at the step before. L-BFGS may also stop early when its
     gradient vanishes or the line search finds no decrease.
     """
     n = _nodes(n)
@@ -867,7 +870,7 @@ def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 
     except _PiledUp as crowded:
         raise ValueError(f"the start piles circles up: {crowded}") from None
     run = _run_lbfgs if isinstance(opt, LBFGS) else _run_gradient
-    with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is detected and reported
+    with divergence.quiet():
         end = run(opt, X0, E, r, skin, weights, near, recorder)
     recorder.close(end.last, end.X)
     metrics = layout_metrics(end.X, E, r, overlap_weight=w)
@@ -896,20 +899,19 @@ def _run_gradient(opt, X, E, r, skin, weights, near, recorder) -> _Outcome:
     for t in range(1, steps + 1):
         updates, state = opt.update(grad, state, X)
         X_new = optim.apply_updates(X, updates)
-        reason = _runaway(X_new, r)
-        if reason is None:
+        why = divergence.reason(None, X_new, _runaway(X_new, r))
+        if why is None:
             try:
                 near = _near_pairs(near, X_new, contact, skin)
             except _PiledUp as crowded:
-                reason = f"circles piled up, {crowded}"
+                why = f"circles piled up, {crowded}"
         evaluations = t                         # objective evaluations so far
-        if reason is None:
+        if why is None:
             energy, grad = _objective(X_new, E, near.pairs, contact, weights[t])
             evaluations += 1
-            if not math.isfinite(energy):
-                reason = "the loss became non-finite"
-        if reason is not None:
-            return _Outcome(X, t - 1, t, f"diverged at step {t}: {reason}; try a smaller learning rate",
+            why = divergence.reason(energy, X_new)
+        if why is not None:
+            return _Outcome(X, t - 1, t, divergence.message("step", t, why) + "; try a smaller learning rate",
                             evaluations, near)
         X = X_new
         recorder.record(t, X, energy, weights[t])
@@ -949,18 +951,18 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder) -> _Outcome:
         step = min(1.0, opt.max_move * r / longest)
         for _ in range(opt.max_backtracks):     # Armijo backtracking
             x_new = x + step * p
-            reason = _runaway(x_new.reshape(shape), r)
-            if reason is None:
+            why = divergence.reason(None, x_new, _runaway(x_new.reshape(shape), r))
+            if why is None:
                 try:
                     f_new, g_new, near = evaluate(x_new, weights[t - 1], near)
                 except _PiledUp as crowded:
-                    return outcome(x, t - 1, t, f"diverged at step {t}: circles piled up, {crowded}")
+                    return outcome(x, t - 1, t, divergence.message("step", t, f"circles piled up, {crowded}"))
                 if math.isfinite(f_new) and f_new <= f + opt.c1 * step * slope:
                     break
             step *= 0.5
         else:
-            if reason is not None:
-                return outcome(x, t - 1, t, f"diverged at step {t}: {reason}")
+            if why is not None:
+                return outcome(x, t - 1, t, divergence.message("step", t, why))
             return outcome(x, t - 1, None, f"stopped at step {t - 1}: the line search found no "
                                            f"decrease (converged to rounding)")
         s, y = x_new - x, g_new - g

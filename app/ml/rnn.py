@@ -55,7 +55,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from app.ml import melodies, optim
+from app.ml import divergence, melodies, optim
 
 # Size limits, enforced here so the server can rely on them.
 HIDDEN_MIN, HIDDEN_MAX = 1, 256             # hidden units H
@@ -539,8 +539,11 @@ class MelodyRun(NamedTuple):
         training), every ``eval_every`` steps, and the final count.
     train_tune_loss, held_out_loss: (E,) mean cross-entropy over the training
         tunes and over the held-out tunes (NaN when there are none).
-    diverged_at: None, or the step whose loss or new parameters were not
-        finite; training stopped there.
+    diverged_at: None, or the step, counted from 1 (1-based), whose loss or
+        new parameters were not finite; training stopped there, so
+        diverged_at == len(loss) + 1.
+    message: "" or why training stopped early, e.g. "diverged at step 2: the
+        parameters became non-finite" (``app.ml.divergence``).
     """
 
     params: dict
@@ -552,6 +555,7 @@ class MelodyRun(NamedTuple):
     train_tune_loss: np.ndarray
     held_out_loss: np.ndarray
     diverged_at: int | None
+    message: str = ""
 
 
 def tune_batch(names: Sequence[str], vocab: melodies.Vocabulary = melodies.VOCABULARY
@@ -581,7 +585,7 @@ def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size:
     boundary, which nothing predicts), while the held-out tune's loss rises
     to 6-8 nats, worse than guessing uniformly (ln 29 = 3.4 nats), whichever
     tune is held out. On all seven tunes the defaults reproduce every tune
-    (``tune_accuracy`` 1.0) after about 60 steps.
+    (``tune_accuracy`` 1.0) after about 60 steps. Training runs in ``train_batch``.
     """
     if isinstance(tune_names, str):
         tune_names = (tune_names,)
@@ -596,39 +600,46 @@ def train_melodies(tune_names: Sequence[str] = melodies.TUNE_NAMES, hidden_size:
     model = RNN(vocab.size, hidden_size, clip, unroll)
     X, y = tune_batch(tune_names, vocab)
     held = tune_batch(held_out, vocab) if held_out else None
-    opt = optim.make(optimizer_name, lr=lr)
+    return train_batch(model, X, y, held, optim.make(optimizer_name, lr=lr), steps, seed, eval_every)
 
+
+def train_batch(model: RNN, X: np.ndarray, y: np.ndarray, held: tuple[np.ndarray, np.ndarray] | None,
+                opt: optim.GradientTransformation, steps: int, seed: int, eval_every: int) -> MelodyRun:
+    """Full-batch training of ``model`` (initialized with ``seed``) on rows X, y: (B, T) int64.
+
+    held: None, or held-out rows (X, y) that are only scored. The rows are
+    scored before steps 0, eval_every, 2 eval_every, ... and after the last.
+    A step whose loss or new parameters are not finite ends the run
+    (``app.ml.divergence``); the parameters are then the last finite ones.
+    """
     params = model.init(seed)
     state = opt.init(params)
     losses, norms, eval_steps, train_eval, held_eval = [], [], [], [], []
-    diverged_at = None
+    diverged_at, message = None, ""
 
     def evaluate(step):
         eval_steps.append(step)
         train_eval.append(batch_loss(params, X, y))
         held_eval.append(batch_loss(params, *held) if held is not None else math.nan)
 
-    # A too-large learning rate is a lesson, not an error: detect it, don't warn.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with divergence.quiet():
         for step in range(steps):
             if step % eval_every == 0:
                 evaluate(step)
             loss, grads, grad_norm, _, _ = bptt(params, X, y, clip=model.clip, unroll=model.unroll)
-            if not math.isfinite(loss):
-                diverged_at = step
+            updates, new_state = opt.update(grads, state, params)
+            new_params = optim.apply_updates(params, updates)
+            why = divergence.reason(loss, new_params)
+            if why is not None:
+                diverged_at, message = step + 1, divergence.message("step", step + 1, why)
                 break
             losses.append(loss)
             norms.append(grad_norm)
-            updates, state = opt.update(grads, state, params)
-            new_params = optim.apply_updates(params, updates)
-            if not all(np.all(np.isfinite(p)) for p in new_params.values()):
-                diverged_at = step
-                break
-            params = new_params
+            params, state = new_params, new_state
         else:
             evaluate(steps)
-    return MelodyRun(params, np.array(losses), np.array(norms), vocab, model, np.array(eval_steps),
-                     np.array(train_eval), np.array(held_eval), diverged_at)
+    return MelodyRun(params, np.array(losses), np.array(norms), melodies.VOCABULARY, model, np.array(eval_steps),
+                     np.array(train_eval), np.array(held_eval), diverged_at, message)
 
 
 def tune_accuracy(params: dict, name: str, prime: int = 3,

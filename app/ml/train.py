@@ -7,25 +7,25 @@
     hist.grads         # (T, ...) gradient used by each step, likewise
     hist.loss          # (T,) loss at each step, before its update
     hist.states        # T+1 optimizer states; stack_states(hist.states) stacks them
-    hist.diverged_at   # None, or the step whose loss or new params were not finite
+    hist.diverged_at   # None, or the step (from 1) whose loss or new params were not finite
 
 ``model`` is any object with ``init(seed) -> params`` and
 ``loss_and_grad(params, X, y) -> (float loss, grads like params)``.
 
 Limits (ValueError naming them): ``0 < steps <= max_steps`` (default
 ``MAX_STEPS``), and the stored history, ``(steps + 1) * number of parameters``
-values, at most ``MAX_HISTORY_VALUES``.
+values, at most ``MAX_HISTORY_VALUES``. Divergence follows ``app.ml.divergence``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
+from app.ml import divergence
 from app.ml.optim import GradientTransformation, Tree, apply_updates, tree_map
 
 __all__ = ["History", "run", "stack_states", "stack_trees", "MAX_STEPS", "MAX_HISTORY_VALUES"]
@@ -45,9 +45,9 @@ class History:
     grads: (T, ...) array or dict; grads[t] was computed at params[t] on step t's batch.
     loss: (T,) float; loss[t] at params[t] on step t's batch, before its update.
     states: list of T+1 optimizer states; states[t] goes with params[t].
-    diverged_at: None, or the index of the step whose loss or new params were
-        not finite; the run stopped there, so diverged_at == steps_done.
-    message: "" or why the run stopped early, e.g. "diverged at step 37: loss became inf".
+    diverged_at: None, or the step whose loss or new params were not finite,
+        counted from 1 (1-based): the run stopped there, so diverged_at == steps_done + 1.
+    message: "" or why the run stopped early, e.g. "diverged at step 37: the loss became inf".
     """
 
     params: Tree
@@ -76,7 +76,8 @@ def run(model: Any, optimizer: GradientTransformation, data: tuple[Any, Any], st
     params: starting parameters (array or dict of arrays), not modified.
 
     Stops early without raising when a loss or the new parameters are not
-    finite (``diverged_at``, ``message``). Raises ValueError for steps outside
+    finite (``diverged_at``, ``message``; see ``app.ml.divergence``), keeping
+    the last finite parameters. Raises ValueError for steps outside
     (0, max_steps], a batch_size outside [1, n], a bad seed, data with no rows,
     rows that differ between X and y, non-finite data, or a history larger than
     MAX_HISTORY_VALUES.
@@ -108,24 +109,19 @@ def run(model: Any, optimizer: GradientTransformation, data: tuple[Any, Any], st
     state = optimizer.init(params)
     params_seq, grads_seq, losses, states = [params], [], [], [state]
     diverged_at, message = None, ""
-    # Divergence is expected in lessons (a learning rate too large): it is
-    # detected below, so numpy's overflow warnings are only noise here.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with divergence.quiet():
         for t in range(steps):
             rows = next(batches)
             Xb, yb = (X, y) if rows is None else (X[rows], None if y is None else y[rows])
             loss, grads = model.loss_and_grad(params, Xb, yb)
-            loss = float(loss)
-            if not math.isfinite(loss):
-                diverged_at, message = t, f"diverged at step {t}: loss became {loss}"
-                break
             updates, new_state = optimizer.update(grads, state, params)
             new_params = apply_updates(params, updates)
-            if not _all_finite(new_params):
-                diverged_at, message = t, f"diverged at step {t}: parameters became non-finite"
+            why = divergence.reason(loss, new_params)
+            if why is not None:
+                diverged_at, message = t + 1, divergence.message("step", t + 1, why)
                 break
             grads_seq.append(tree_map(lambda g: g, grads))
-            losses.append(loss)
+            losses.append(float(loss))
             params, state = new_params, new_state
             params_seq.append(params)
             states.append(state)
@@ -221,11 +217,6 @@ def _batches(n: int, batch_size: int | None, rng: np.random.Generator) -> Iterat
 def _tree_size(tree: Tree) -> int:
     sizes = tree_map(lambda p: p.size, tree)
     return int(sum(sizes.values())) if isinstance(sizes, dict) else int(sizes)
-
-
-def _all_finite(tree: Tree) -> bool:
-    flags = tree_map(lambda p: bool(np.all(np.isfinite(p))), tree)
-    return all(flags.values()) if isinstance(flags, dict) else flags
 
 
 def _empty_like(params: Tree) -> Tree:

@@ -53,18 +53,23 @@ def defaults(page, **changes) -> dict:
 
 def run_script(text: str, folder, files=()) -> dict:
     """Run the script in `folder` (empty but for `files`) with this Python; its `name = json` lines."""
+    numbers = {}
+    for line in script_output(text, folder, files):
+        name, sep, value = line.partition(" = ")
+        if sep:
+            numbers[name] = json.loads(value)
+    return numbers
+
+
+def script_output(text: str, folder, files=()) -> list[str]:
+    """Every line the script prints when run in `folder` (empty but for `files`) with this Python."""
     assert imported_modules(text) <= ALLOWED
     (folder / "run.py").write_text(text)
     for path in files:
         shutil.copy(path, folder)
     done = subprocess.run([sys.executable, "run.py"], cwd=folder, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
-    numbers = {}
-    for line in done.stdout.splitlines():
-        name, sep, value = line.partition(" = ")
-        if sep:
-            numbers[name] = json.loads(value)
-    return numbers
+    return done.stdout.splitlines()
 
 
 def close(actual, expected, rtol: float = 1e-9, atol: float = 1e-12):
@@ -308,6 +313,26 @@ def test_loss_landscape_switching_ball_step(tmp_path):
     close(out["gd.final_loss"], ball["gd"][-1])
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_loss_landscape_digits_step_reads_the_data_file(tmp_path, optimizer):
+    text = script_for("loss-landscape", defaults(ll_page, digit_optimizer=optimizer), "digits")
+    missing = subprocess.run([sys.executable, "-c", text], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "digits.csv.gz is missing" in missing.stderr
+    lines = script_output(text, tmp_path, [datasets.DATA_DIR / datasets.DIGITS_FILE])
+    out = {name: json.loads(value) for name, sep, value in (line.partition(" = ") for line in lines) if sep}
+    run = ll.digit_run(optimizer)
+    facts = ll.two_parameter_facts(run)
+    X, y, model, names = ll.digit_problem()
+    assert out["steps_done"] == ll.DIGIT_STEPS and out["top"] == list(facts["top"])
+    assert out["by_steps"] == list(facts["by_steps"])
+    close(out["moved"], facts["moved"])
+    close(out["final_loss"], model.loss_and_grad(model.unflatten(run["path"][-1]), X, y)[0])
+    close(out["accuracy"], run["accuracy"])
+    # it names the two as the lesson does (with an ASCII arrow)
+    assert [line.split(": ", 1)[1] for line in lines if line.startswith("moved most:")] == \
+        [names[k].replace("→", "->") for k in facts["top"]]
+
+
 def test_loss_landscape_features_step(tmp_path):
     out = run_script(script_for("loss-landscape", defaults(ll_page), "features"), tmp_path)
     land = ll.feature_landscape()
@@ -342,3 +367,40 @@ def test_optimizer_lab_race_step(tmp_path):
     for run in lab.race():
         assert out[run["optimizer"] + ".lr"] == run["lr"]
         close(out[run["optimizer"] + ".excess"], run["excess"][-1])
+
+
+# -- a diverging run says so in the lesson's words -------------------------------------------
+
+
+def _diverging_landscape():
+    values = defaults(ll_page, model="mlp-1x20", data="breast-cancer", optimizer="sgd", lr=10.0, steps=200)
+    args = (values["model"], values["data"], values["optimizer"], values["lr"], values["steps"], values["seed"])
+    return "loss-landscape", values, ll.training_path(*args)["message"]
+
+
+def _diverging_network():
+    values = defaults(db_page, activation="linear", loss="squared_error", optimizer="sgd", lr=10.0, batch=5,
+                      layers=2, width=16, epochs=50)
+    return "decision-boundaries", values, decision_runs.train_run(db.free_spec(values))["message"]
+
+
+def _diverging_melodies():
+    values = defaults(rnn_page, optimizer="rmsprop", lr=10.0, clip=0.0)
+    return "rnn", values, rnn.network(*rnn.free_play_net(values))["message"]
+
+
+def _diverging_line():
+    values = defaults(lab_page, lr=10.0, epochs=300, rule="none")
+    hyper = (("lr", values["lr"]),) + ((("beta1", values["beta1"]),) if values["beta1"] != "" else ())
+    run = lab.fit_run(values["noise"], values["seed"], values["optimizer"], hyper, values["epochs"], values["batch"],
+                      "none", ())
+    return "optimizer-lab", values, "run " + run["message"]
+
+
+@pytest.mark.parametrize("lesson_run", [_diverging_landscape, _diverging_network, _diverging_melodies,
+                                        _diverging_line])
+def test_a_diverging_run_prints_the_lessons_message(tmp_path, lesson_run):
+    lesson, values, message = lesson_run()
+    assert message.startswith(("diverged at step ", "diverged in epoch ", "run diverged in epoch "))
+    lines = script_output(script_for(lesson, values, "free"), tmp_path, [BREAST_CANCER])
+    assert message in lines

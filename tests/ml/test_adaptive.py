@@ -252,8 +252,8 @@ def test_the_same_seed_gives_the_same_history(line_data):
 
 def test_divergence_stops_the_run_with_the_epoch_in_the_message(line_data):
     hist = run_epochs(Line(), optim.sgd(lr=50.0), line_data, 400, params=np.array([1.0, 1.0]), keep_path=True)
-    assert hist.diverged_at is not None and hist.epochs_done == hist.diverged_at
-    assert f"epoch {hist.diverged_at + 1}" in hist.message
+    assert hist.diverged_at is not None and hist.epochs_done == hist.diverged_at - 1
+    assert hist.message.startswith(f"diverged in epoch {hist.diverged_at}: the ")
     assert np.all(np.isfinite(hist.params)) and np.all(np.isfinite(hist.loss)) and np.all(np.isfinite(hist.path))
     assert len(hist.params) == len(hist.loss) == hist.epochs_done + 1 == len(hist.rule_states)
 

@@ -237,8 +237,8 @@ class NanAtStep(LinearRegression):
                          ids=["sgd", "adam", "sgd-hd"])
 def test_nan_gradient_stops_the_run(opt):
     hist = train.run(NanAtStep(bad=7), opt, regression_data(), steps=50)
-    assert hist.diverged_at == 7 == hist.steps_done
-    assert hist.message == "diverged at step 7: parameters became non-finite"
+    assert hist.diverged_at == 8 and hist.steps_done == 7            # the 8th step (index 7) made NaN weights
+    assert hist.message == "diverged at step 8: the parameters became non-finite"
     assert hist.loss.shape == (7,) and hist.params["w"].shape == (8, 3) and hist.grads["w"].shape == (7, 3)
     assert len(hist.states) == 8
     assert np.all(np.isfinite(hist.params["w"])) and np.all(np.isfinite(hist.loss))
@@ -246,8 +246,8 @@ def test_nan_gradient_stops_the_run(opt):
 
 def test_too_large_a_learning_rate_diverges_with_a_message():
     hist = train.run(LinearRegression(), optim.sgd(lr=5.0), regression_data(), steps=2000)
-    assert hist.diverged_at is not None and hist.diverged_at == hist.steps_done < 2000
-    assert hist.message.startswith(f"diverged at step {hist.diverged_at}: ")
+    assert hist.diverged_at is not None and hist.diverged_at == hist.steps_done + 1 < 2000
+    assert hist.message.startswith(f"diverged at step {hist.diverged_at}: the ")
     assert np.all(np.isfinite(hist.loss)) and hist.loss[-1] > 1e100
 
 
@@ -257,7 +257,7 @@ def test_non_finite_loss_at_the_first_step():
             return float("inf"), super().loss_and_grad(params, X, y)[1]
 
     hist = train.run(Broken(as_dict=False), optim.adam(), regression_data(), steps=5)
-    assert hist.diverged_at == 0 and hist.message == "diverged at step 0: loss became inf"
+    assert hist.diverged_at == 1 and hist.message == "diverged at step 1: the loss became inf"
     assert hist.loss.shape == (0,) and hist.params.shape == (1, 4) and hist.grads.shape == (0, 4)
     assert len(hist.states) == 1
 
