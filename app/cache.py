@@ -19,6 +19,8 @@ the worker's slots (app.compute_slots), or gives up with `Busy`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import inspect
@@ -104,6 +106,25 @@ class _Guard:
 guard = _Guard()
 
 
+class NotCached(Exception):
+    """Inside `cached_only()`, a value the cache does not hold yet (the key)."""
+
+
+_cached_only = contextvars.ContextVar("cached_only", default=False)
+
+
+@contextlib.contextmanager
+def cached_only():
+    """Within this block a cache miss raises NotCached instead of computing:
+    a quick answer from what is stored, or word that the work must go elsewhere
+    (the lesson engine then hands the step to a background worker)."""
+    token = _cached_only.set(True)
+    try:
+        yield
+    finally:
+        _cached_only.reset(token)
+
+
 def bind(app, settings: Settings) -> None:
     """Use `app`'s cache also outside a request (background jobs, warm-up),
     and size this process's computation slots."""
@@ -115,7 +136,15 @@ def bind(app, settings: Settings) -> None:
 # from a miss (the backends answer None for both).
 
 def get(key: str) -> tuple[bool, object]:
-    """(found, value) from the cache; (False, None) if absent or the backend fails."""
+    """(found, value) from the cache; (False, None) if absent or the backend
+    fails, or NotCached raised instead within `cached_only()`."""
+    found, value = _lookup(key)
+    if not found and _cached_only.get():
+        raise NotCached(key)
+    return found, value
+
+
+def _lookup(key: str) -> tuple[bool, object]:
     backend = guard.backend()
     if backend is None:
         return False, None

@@ -227,6 +227,33 @@ def triggered_by(callback: Callback, page: Page, key: str) -> bool:
     return False
 
 
+def compute_key(page: Page) -> str | None:
+    """"<id>.data" of the store through which a background lesson's quick answer
+    hands a step it cannot answer from the cache to its background callback."""
+    for id_, _props in page.components.values():
+        if isinstance(id_, dict) and id_.get("type") == "ls-compute":
+            return f"{stringify(id_)}.data"
+    return None
+
+
+def handed_over(page: Page, callbacks: list[Callback], response) -> list[dict]:
+    """The background request a quick answer (`response`) hands over, as the
+    browser would then POST it; [] when the answer came from the cache."""
+    key = compute_key(page)
+    data = response.get_json(silent=True) if key and response.status_code == 200 else None
+    answer = data.get("response") if isinstance(data, dict) else None
+    value = (answer.get(key.rsplit(".", 1)[0]) or {}).get("data") if isinstance(answer, dict) else None
+    return [] if value is None else handover_bodies(page, callbacks, value)
+
+
+def handover_bodies(page: Page, callbacks: list[Callback], value) -> list[dict]:
+    """The background request for a step handed over with `value` (what the
+    quick answer wrote into the page's compute store)."""
+    key = compute_key(page)
+    return [body for callback in callbacks if key and triggered_by(callback, page, key)
+            for body in request_bodies(page, callback, {key: value}, [key])]
+
+
 def lesson_pages() -> list[dict]:
     """Registered lesson pages, in their order."""
     pages = [p for p in dash.page_registry.values() if p.get("lesson")]
@@ -307,9 +334,13 @@ def warm(app: dash.Dash, only: list[str] | None = None, log=print) -> dict:
         if only and page["path"] not in only:
             continue
         page_start = time.perf_counter()
+        view = Page.render(app, page)
         requests = page_load(app, page, callbacks) + step_requests(app, page, callbacks)
         for label, body in requests:
             response = post(client, body)
+            for handed in handed_over(view, callbacks, response):
+                response = post(client, handed)
+                done += 1
             done += 1
             if response.status_code >= 500:
                 errors.append(f"{label}: HTTP {response.status_code}")

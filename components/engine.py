@@ -27,6 +27,7 @@ from typing import Callable, Mapping, Sequence
 import dash
 from dash import Input, Output, State, html
 
+from app.cache import NotCached, cached_only
 from app.pure_callbacks import pure_callback
 from components.figure_text import describe
 from components.controls import field_note_id, setting_controls, widget_value
@@ -187,6 +188,8 @@ class Lesson:
         for attempt in (ctx, _with_defaults(ctx, self.schema)):
             try:
                 return self.views[ctx.figure](attempt)
+            except NotCached:   # not an error: the step is computed elsewhere (see answer_from_cache)
+                raise
             except ValueError as error:
                 message = f"Cannot compute this step: {error}."
             except Exception:  # a bug: logged for us, told plainly to the visitor
@@ -247,38 +250,70 @@ class Lesson:
         return outs
 
     def register(self) -> Callable:
-        """Register the one step callback; returns it (for tests that call it like Dash)."""
+        """Register the step callback; returns it (for tests that call it like Dash).
+
+        A background lesson gets two: a plain callback that answers at once from
+        what the cache holds (`answer_from_cache`), and, only when something must
+        be computed, the background callback it hands the step to, which reports
+        progress (`answer`)."""
         names = list(self.output_map())
         setting_kind = Input if self.live_settings else State
-        extra_names = list(self.extra_inputs)
         inputs = [Input(lesson_id("step", self.id), "data"),
                   *[setting_kind(setting_id(self.id, n), "value") for n in self.schema.names],
                   *self.extra_inputs.values()]
-        n_settings = len(self.schema.names)
-        options: dict = dict(prevent_initial_call="initial_duplicate")
-        if self.background:
-            from components.site import job_status_outputs
-            options.update(background=True, cancel=[Input("_pages_location", "pathname")], interval=250,
-                           **job_status_outputs())
-
-        def run(report, step, *rest):
-            raw = dict(zip(self.schema.names, rest[:n_settings]))
-            extra = dict(zip(extra_names, rest[n_settings:]))
-            triggered = self._triggered(extra_names)
-            out = self.outputs(step, raw, extra, triggered=triggered, report=report)
-            if triggered is None:   # the page's first run: keep the notes the link left beside its fields
-                out.update({f"note:{n}": dash.no_update for n in self.schema.names if not out[f"note:{n}"]})
-            return [out[name] for name in names]
-
-        if self.background:
-            def show_step(set_progress, step, *rest):
-                return run(lambda text, fraction: set_progress([text, f"{fraction:.3f}"]), step, *rest)
-        else:
-            def show_step(step, *rest):
-                return run(None, step, *rest)
         self._register_code_download(setting_kind)
+        if not self.background:
+            def show_step(step, *rest):
+                return self.answer(None, self.request(step, rest))
+            show_step.__name__ = f"show_step_{self.id.replace('-', '_')}"
+            return pure_callback(*self.output_map().values(), *inputs,
+                                 prevent_initial_call="initial_duplicate")(show_step)
+
+        from components.site import job_status_outputs
+        duplicates = [_duplicate(o) for o in self.output_map().values()]
+        handed = lesson_id("compute", self.id)
+
+        def show_step_from_cache(step, *rest):
+            return self.answer_from_cache(self.request(step, rest))
+
+        def show_step(set_progress, request):
+            return self.answer(lambda text, fraction: set_progress([text, f"{fraction:.3f}"]), request)
+
+        show_step_from_cache.__name__ = f"show_step_from_cache_{self.id.replace('-', '_')}"
         show_step.__name__ = f"show_step_{self.id.replace('-', '_')}"
-        return pure_callback(*self.output_map().values(), *inputs, **options)(show_step)
+        dash.callback(*duplicates, Output(handed, "data"), *inputs,
+                      prevent_initial_call="initial_duplicate")(show_step_from_cache)
+        return pure_callback(*duplicates, Input(handed, "data"), background=True, prevent_initial_call=True,
+                             cancel=[Input("_pages_location", "pathname")], interval=250,
+                             **job_status_outputs())(show_step)
+
+    def request(self, step, rest: Sequence) -> dict:
+        """A step request as the browser sent it: the step store's value, the raw
+        settings and extra inputs by name, and which input changed."""
+        n = len(self.schema.names)
+        return {"step": step, "raw": dict(zip(self.schema.names, rest[:n])),
+                "extra": dict(zip(self.extra_inputs, rest[n:])), "triggered": self._triggered(list(self.extra_inputs))}
+
+    def answer(self, report, request) -> list:
+        """The step callback's outputs, in `output_map` order, for a `_request`."""
+        request = request if isinstance(request, dict) else {}
+        triggered = request.get("triggered")
+        raw, extra = request.get("raw"), request.get("extra")
+        out = self.outputs(request.get("step"), raw if isinstance(raw, dict) else {},
+                           extra if isinstance(extra, dict) else {},
+                           triggered=triggered if isinstance(triggered, str) else None, report=report)
+        if request.get("triggered") is None:   # the page's first run: keep the notes the link left beside its fields
+            out.update({f"note:{n}": dash.no_update for n in self.schema.names if not out[f"note:{n}"]})
+        return [out[name] for name in self.output_map()]
+
+    def answer_from_cache(self, request: dict) -> list:
+        """`answer` plus no hand-over when everything the step needs is cached;
+        otherwise no update at all and the request handed to the background callback."""
+        try:
+            with cached_only():
+                return [*self.answer(None, request), dash.no_update]
+        except NotCached:
+            return [*(dash.no_update for _ in self.output_map()), request]
 
     def code(self, step, raw: Mapping) -> str:
         """The run on screen as a self-contained Python script (`app.lessons.run_scripts`)."""
@@ -315,6 +350,11 @@ class Lesson:
             if dependency.component_id == trigger:
                 return name
         return None
+
+
+def _duplicate(output: Output) -> Output:
+    """The same output, allowed in more than one callback."""
+    return Output(output.component_id, output.component_property, allow_duplicate=True)
 
 
 def _fill_field_notes(component, lesson: str, notes: Mapping[str, str]) -> None:

@@ -42,6 +42,8 @@ def lesson_shell(lesson: str, steps: Sequence[Step], stage, *, step: int = 0,
             dcc.Store(id=lesson_id("defaults", lesson), data=defaults or {}),
             # Indices of the steps whose "try it" task the page saw done.
             dcc.Store(id=lesson_id("achieved", lesson), data=[]),
+            # A step the cache could not answer at once, handed to the background worker.
+            dcc.Store(id=lesson_id("compute", lesson)),
             notice_box(lesson, notices),
             html.Div(
                 [

@@ -1,5 +1,16 @@
 """Shared test settings: headless Chromium options for dash_duo, browser tests last."""
 
+import os
+import shutil
+import tempfile
+
+# Background jobs' results are kept on disk by their arguments: every test
+# session starts with none, so that no earlier run answers this one's jobs.
+if "BACKGROUND_DIR" not in os.environ:
+    os.environ["BACKGROUND_DIR"] = _JOBS_DIR = tempfile.mkdtemp(prefix="learnscape-test-jobs-")
+else:
+    _JOBS_DIR = None
+
 
 def pytest_setup_options():
     """Chromium flags that work on a closed, sandboxed, GPU-less machine."""
@@ -47,3 +58,9 @@ def pytest_collection_modifyitems(items):
     the rest of the process (debug on, tracebacks in error pages), which the
     production tests, using the same app through a test client, must not see."""
     items.sort(key=_order)
+
+
+def pytest_unconfigure(config):
+    """The session's job folder goes with it (xdist workers share the controller's)."""
+    if _JOBS_DIR and not hasattr(config, "workerinput"):
+        shutil.rmtree(_JOBS_DIR, ignore_errors=True)

@@ -134,3 +134,51 @@ def test_extra_inputs_and_the_trigger_reach_the_view():
 
     make({"a": view, "b": figure_view, "free": figure_view}).outputs(0, {}, {"request": 3}, triggered="request")
     assert seen == {"extra": {"request": 3}, "triggered": "request"}
+
+
+# -- a background lesson answers from the cache first ------------------------------------
+
+
+def memo_view():
+    """A view whose work is memoized in the site's cache, counting the computations."""
+    import flask
+    from app.cache import memoize
+
+    computed = []
+
+    @memoize()
+    def slow_square(lr: float) -> float:
+        computed.append(lr)
+        return lr * lr
+
+    def view(ctx) -> View:
+        return View(figures={"main": static({"data": [{"y": [slow_square(ctx.values["lr"])]}]})})
+
+    server = flask.Flask("engine-cache-test")
+    server.config["CACHE_TYPE"] = "SimpleCache"
+    return view, computed, server
+
+
+def test_a_background_step_not_in_the_cache_is_handed_over_and_one_in_it_is_answered_at_once():
+    from app import cache
+
+    view, computed, server = memo_view()
+    lesson = make({"a": view, "b": view, "free": view})
+    request = {"step": 0, "raw": {"lr": "3"}, "extra": {}, "triggered": "settings"}
+    with server.app_context():
+        cache.cache.init_app(server, config={"CACHE_TYPE": "SimpleCache"})
+        first = lesson.answer_from_cache(request)
+        assert all(v is dash.no_update for v in first[:-1]) and first[-1] == request
+        assert computed == []                                 # nothing computed in the quick answer
+        computed_answer = lesson.answer(None, first[-1])      # what the background callback does
+        assert computed == [3.0]
+        again = lesson.answer_from_cache(request)
+        assert again[:-1] == computed_answer and again[-1] is dash.no_update
+        assert computed == [3.0]
+        assert dict(zip(lesson.output_map(), again))["figure:main"]["figure"]["data"][0]["y"] == [9.0]
+
+
+@pytest.mark.parametrize("garbage", [None, "x", [], {"step": "NaN", "raw": "lr", "extra": 5, "triggered": 7}])
+def test_a_handed_over_request_that_is_garbage_shows_step_one_with_defaults(garbage):
+    out = dict(zip(make().output_map(), make().answer(None, garbage)))
+    assert out["figure:main"]["figure"]["data"][0]["y"] == [1.0]

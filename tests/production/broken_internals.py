@@ -97,6 +97,7 @@ def answers(app) -> dict:
     """What the site answers: a page, its layout, a lesson's step (three
     times, the last compressed) and a background lesson's first step."""
     from app import pure_callbacks, warmup
+    from tests.production.jobs import decision_boundaries_job
 
     client = app.server.test_client()
     callbacks = warmup.server_callbacks(app)
@@ -122,8 +123,7 @@ def answers(app) -> dict:
     out["step"] = [[a.status_code for a in (*plain, packed)], plain[0].get_data() == plain[1].get_data() == unpacked,
                    "pl-frames" in plain[0].get_data(as_text=True)]
 
-    background = next(body for _label, body in warmup.page_load(app, lessons["/decision-boundaries"], callbacks)
-                      if app.callback_map[body["output"]].get("background"))
+    background = decision_boundaries_job(app, lessons["/decision-boundaries"], callbacks)
     finals = [warmup.post(client, background, wait_s=120) for _ in range(2)]
     out["background"] = [[a.status_code for a in finals], all('"response"' in a.get_data(as_text=True)
                                                              and "pl-frames" in a.get_data(as_text=True)

@@ -19,6 +19,7 @@ from app import pure_callbacks, warmup
 from app.background import CACHED_JOB
 from app.main import app
 from app.responses import answer_key
+from tests.production.jobs import decision_boundaries_job
 
 CLIENT = app.server.test_client()
 URL = warmup.UPDATE_URL
@@ -185,8 +186,7 @@ def declared_pure(monkeypatch, spec: dict) -> None:
 def test_a_stored_background_result_is_polled_from_the_cache(monkeypatch):
     page = next(p for p in warmup.lesson_pages() if p["path"] == "/decision-boundaries")
     callbacks = warmup.server_callbacks(app)
-    body = next(b for _label, b in warmup.page_load(app, page, callbacks)
-                if app.callback_map[b["output"]].get("background"))
+    body = decision_boundaries_job(app, page, callbacks)
     declared_pure(monkeypatch, app.callback_map[body["output"]])
     _, first = run_job(body, page_load_token())           # computed (or already stored by a run before)
     job, second = run_job(body, page_load_token())        # stored: polled once through Dash, then kept
