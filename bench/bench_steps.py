@@ -131,6 +131,7 @@ def walk(driver, base: str, path: str, timeout_s: float) -> dict:
         "ready_ms_max": round(max(ready) * 1000) if ready else None,
         "step_kB_max": round(max(sizes), 1) if sizes else None,
         "steps_over_1s": slow,
+        "ready_ms": [round(s * 1000) for s in ready],   # steps 2, 3, ... in order
     }
 
 

@@ -144,6 +144,7 @@ clientside_callback(
     Input(player_id("frames", MATCH, name=ALL), "data"),
     State(player_id("slider", MATCH), "value"),
     State(player_id("interval", MATCH), "disabled"),
+    State(player_id("interval", MATCH), "interval"),
 )
 
 clientside_callback(

@@ -95,9 +95,24 @@
     return text !== "" && Number.isFinite(number) ? String(number) : text;
   }
 
+  /* Playback keeps its speed on a slow device by skipping frames, and never
+   * queues frames faster than they are painted: a tick that comes while the
+   * last frame is not on screen yet is dropped, so a click (Next, Pause) is
+   * never stuck behind a backlog of frames. Per player: when the shown frame
+   * was advanced (ms), and whether it is still being drawn. */
+  const playback = {};
+  const playerOf = () => (triggeredIds().find((id) => id.player) || {}).player || "";
+  function playbackOf(player) { return (playback[player] = playback[player] || { at: 0, drawing: false }); }
+  function drawn(player) {
+    const state = playbackOf(player);
+    state.drawing = true;
+    // Two animation frames: the one that draws the figure, and the one after its paint.
+    requestAnimationFrame(() => requestAnimationFrame(() => { state.drawing = false; }));
+  }
+
   ns.learnscape = {
     /* The player's state machine: which frame, and whether it plays. */
-    playerControl: function (play, step, reset, ticks, payloads, value, disabled) {
+    playerControl: function (play, step, reset, ticks, payloads, value, disabled, interval) {
       const last = frameCount(payloads) - 1;
       let v = Math.min(Number(value) || 0, last);
       let playing = !disabled;
@@ -116,10 +131,16 @@
       } else if (has("pl-reset")) {
         playing = false; v = 0;
       } else if (has("pl-interval")) {
-        if (!playing) return [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
-        v = v + 1;
+        const state = playbackOf(playerOf());
+        if (!playing || state.drawing) {
+          return [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+        }
+        const now = performance.now(), ms = Math.max(Number(interval) || 120, 1);
+        v = v + Math.max(1, Math.floor((now - state.at) / ms));   // the frames due since the last one shown
+        state.at = now;
         if (v >= last) { v = last; playing = false; }
       }
+      if (playing && !has("pl-interval")) playbackOf(playerOf()).at = performance.now();
       const still = last <= 0;   // nothing to play on this step
       return [v, last, !playing, playing ? "❚❚ Pause" : "▶ Play", still, still, still];
     },
@@ -127,6 +148,7 @@
     /* Every figure of a player drawn at frame `value`, and its caption. */
     playerRender: function (value, payloads, meta) {
       const k = Math.max(0, Number(value) || 0);
+      drawn(playerOf());
       const figures = payloads.map((p) => (p && p.figure ? applyFrame(p, k) : noUpdate()));
       const first = payloads.find((p) => p && p.frames);
       let label = "";
