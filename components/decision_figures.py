@@ -20,6 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.figure_fit import legend_below
 from components.player import animation, compact
 from components.theme import (BLACK, BLUE, GREEN, INK, MUTED, ORANGE, PURPLE, SKY, VERMILION,
                               figure_layout)
@@ -137,7 +138,8 @@ def areas_figure(panels: Sequence[dict], classes: int, labels: list[str], *, col
     fig.update_layout(**figure_layout(
         "", height=None, margin=dict(l=10 if many else 40, r=10, t=34, b=10 if many else 30),
         showlegend=True, annotations=titles(0),
-        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", font=dict(size=15)),
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", font=dict(size=15)) if many
+        else legend_below(x=0.5, xanchor="center", font=dict(size=15)),   # clear of the tick labels
         plot_bgcolor="white",
     ))
     frames = []

@@ -52,10 +52,23 @@ def screen_point(dash_duo, x: float, y: float) -> tuple[int, int]:
         "        Math.round(r.top + ya._offset + ya.l2p(arguments[2]))];", AREAS, x, y))
 
 
+def steady_screen_point(dash_duo, x: float, y: float) -> tuple[int, int]:
+    """`screen_point` once the page has stopped moving (a notice or panel above the plane
+    may still be changing height): two readings a moment apart agree."""
+    last = [None]
+
+    def settled():
+        here = screen_point(dash_duo, x, y)
+        same, last[0] = here == last[0], here
+        return here if same else None
+
+    return wait_until(settled, 10, "the plane at rest")
+
+
 def click_at(dash_duo, x: float, y: float, *, right: bool = False):
     actions = ActionChains(dash_duo.driver)
     pointer = actions.w3c_actions.pointer_action
-    pointer.move_to_location(*screen_point(dash_duo, x, y))
+    pointer.move_to_location(*steady_screen_point(dash_duo, x, y))
     pointer.context_click() if right else pointer.click()
     actions.perform()
 
@@ -102,6 +115,8 @@ def test_points_are_added_by_clicking_and_removed_by_a_right_click(dash_duo):
             choose_class(dash_duo, c)
         click_at(dash_duo, x, y)
         wait_until(lambda: len(field_points(dash_duo)) == k + 1, 10, f"point {k + 1} in the setting")
+        # The server's answer redraws the plane and its notices; a click during that lands elsewhere.
+        wait_until(lambda: len(shown_points(dash_duo)) == k + 1, 60, f"the plane redrawn with {k + 1} points")
     held = field_points(dash_duo)
     assert [p[2] for p in held] == [c for _, _, c in wanted]
     assert np.allclose([p[:2] for p in held], [w[:2] for w in wanted], atol=0.03)   # a pixel or two
