@@ -80,7 +80,10 @@ def fresh_run_bodies(app, count: int, per_lesson: bool = False) -> list[dict]:
         changed = f"{warmup.stringify(setting_ids[0])}.value"
         for callback in callbacks:
             writes_notices = any(isinstance(o.id, dict) and o.id.get("type") == "ls-notices" for o in callback.outputs)
-            if writes_notices and not callback.background and warmup.triggered_by(callback, view, changed):
+            # A background lesson's quick answer computes nothing: it hands a new run to its worker.
+            hands_over = any(isinstance(o.id, dict) and o.id.get("type") == "ls-compute" for o in callback.outputs)
+            if writes_notices and not callback.background and not hands_over \
+                    and warmup.triggered_by(callback, view, changed):
                 bodies += warmup.request_bodies(view, callback, {key: int(page["steps"]) - 1, changed: value},
                                                 [changed])[:1]
                 break
