@@ -163,23 +163,27 @@ def surface_figure(alphas, betas, Z, paths: Sequence[dict], frames, labels: list
 
 def contour_figure(alphas, betas, Z, paths: Sequence[dict], frames, labels: list[str], *,
                    title: str, axis_titles: tuple[str, str], log: bool = False, grid_points: bool = False,
-                   marks: Sequence[dict] = (), autoplay: bool = False, start: str = "first") -> dict:
+                   marks: Sequence[dict] = (), lines: Sequence[dict] = (), z_range: tuple[float, float] | None = None,
+                   autoplay: bool = False, start: str = "first") -> dict:
     """Contours of the loss over the plane, each path as a line with a ball, seen from above.
 
     grid_points: also draw every grid point the loss was computed at (the
     seed's "grid of sampled points"); marks: extra fixed points, dicts with
-    name, x, y, symbol, color (e.g. the center of the plane). Several paths
-    get no legend here: the 3-D figure beside it names them in the same colors.
+    name, x, y, symbol, color (e.g. the center of the plane); lines: fixed
+    dashed lines, dicts with name, x (2,), y (2,), color; z_range: the
+    (low, high) losses of the color scale, to put several slices on one scale
+    (default: this slice's own). Several paths get no legend here: the 3-D
+    figure beside it names them in the same colors.
     """
     shown = heights(Z, log)
-    low, high = _z_range(shown)
+    low, high = _z_range(shown) if z_range is None else (float(z_range[0]), float(z_range[1]))
     fig = go.Figure(layout=figure_layout(
         title,
         xaxis=dict(title=axis_titles[0], range=[float(alphas[0]), float(alphas[-1])], showgrid=False,
                    zeroline=False),
         yaxis=dict(title=axis_titles[1], range=[float(betas[0]), float(betas[-1])], showgrid=False,
                    zeroline=False),
-        legend=BELOW, showlegend=len(paths) == 1 or grid_points or bool(marks),
+        legend=BELOW, showlegend=len(paths) == 1 or grid_points or bool(marks) or bool(lines),
         margin=dict(l=72, r=84, t=52, b=116),
     ))
     fig.add_trace(go.Contour(
@@ -200,6 +204,9 @@ def contour_figure(alphas, betas, Z, paths: Sequence[dict], frames, labels: list
         fig.add_trace(go.Scatter(x=[float(mark["x"])], y=[float(mark["y"])], mode="markers", name=mark["name"],
                                  marker=dict(size=15, symbol=mark.get("symbol", "x"),
                                              color=mark.get("color", INK), line=dict(width=1, color="white"))))
+    for line in lines:
+        fig.add_trace(go.Scatter(x=compact(line["x"]), y=compact(line["y"]), mode="lines", name=line["name"],
+                                 line=dict(color=line.get("color", INK), width=2.5, dash="dash"), hoverinfo="skip"))
     balls = []
     for path in paths:
         coords = np.asarray(path["coords"], dtype=float)

@@ -5,8 +5,10 @@ models" (reduce the features, slice through the parameters that move most,
 PCA of the parameters' path, a ball rolling down) and "Visualizing
 optimization trajectory of neural nets" (width and depth on the 3-arm spiral,
 explained variance on the axes, fixed directions to compare optimizers,
-random and start-to-end directions, skip connections). Steps that compare
-slices put one slice, seen from above, in each place of PLACES.
+random and start-to-end directions, skip connections); seed 002's two
+parameters that moved most are also cut through a network trained on images
+of digits. Steps that compare slices put one slice, seen from above, in each
+place of PLACES.
 
 The lesson engine runs the steps; this module holds the layout and one view
 per figure of the narration. The experiments (runs, slices, the spiral
@@ -43,6 +45,7 @@ NET_SEEDS = (0, 1, 2)    # step 5's seeds: 0 as in the other lesson, 1 and 2 whe
 FREE_TASK_SHARE = 0.85   # free play's task: a path whose first principal component explains less
 #: Step 6's optimizers as drawn: name -> (label, color).
 RACE_STYLE = {"sgd": ("SGD", BLACK), "momentum": ("Momentum 0.9", VERMILION), "adam": ("Adam", PURPLE)}
+DIGIT_OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam"}
 CONTOUR_TITLES = {"pca": "The PCA plane from above", "random": "The random plane from above",
                   "top": "The two parameters from above"}
 
@@ -53,6 +56,10 @@ SCHEMA = Schema((
             labels=tuple(f"{layers} × {width}" for layers, width in NETS.values())),
     Setting("net_seed", "Seed (the points and the starting weights)", "choice", 0, choices=NET_SEEDS,
             widget="radio", labels=tuple(f"seed {seed}" for seed in NET_SEEDS)),
+    Setting("digit_optimizer", "Optimizer of the digit network", "choice", "sgd",
+            choices=tuple(experiments.DIGIT_OPTIMIZERS), widget="radio",
+            labels=tuple(f"{DIGIT_OPTIMIZER_NAMES[name]}, η = {lr:g}" + (" (the seed's)" if name == "sgd" else "")
+                         for name, lr in experiments.DIGIT_OPTIMIZERS.items())),
     Setting("model", "Model", "choice", "mlp-1x20", choices=experiments.MODELS,
             labels=("Logistic regression", "Linear SVM (two classes)",
                     *(f"Network {layers} × {width} (relu)" for layers, width in NETS.values()))),
@@ -72,8 +79,8 @@ SCHEMA = Schema((
             help=f"{experiments.MIN_EXTENT:g} to {experiments.MAX_EXTENT:g} × the path's span"),
     Setting("log", "Scale", "bool", False, labels=("log₁₀ loss",)),
 ))
-#: The settings of the last step ("case", "net" and "net_seed" belong to narrated steps).
-FREE_PLAY = tuple(name for name in SCHEMA.names if name not in ("case", "net", "net_seed"))
+#: The settings of the last step ("case", "net", "net_seed" and "digit_optimizer" belong to narrated steps).
+FREE_PLAY = tuple(name for name in SCHEMA.names if name not in ("case", "net", "net_seed", "digit_optimizer"))
 
 PAGE = dict(
     path="/loss-landscape", name="Loss landscapes", order=6, lesson=True, icon="loss-landscape.svg",
@@ -91,6 +98,7 @@ direction_planes = memoize()(experiments.direction_planes)
 centrings = memoize()(experiments.centrings)
 skip_landscapes = memoize()(experiments.skip_landscapes)
 switching_ball = memoize()(experiments.switching_ball)
+digit_landscapes = memoize()(experiments.digit_landscapes)
 
 
 @memoize()
@@ -116,7 +124,8 @@ def slice_of(figure: str, values: dict) -> tuple[tuple, str, int, float, bool]:
 # -- views ----------------------------------------------------------------------------------
 
 #: The panels each step shows.
-PANELS = {"pca": ("case",), "ball": ("case",), "nets": ("net", "net_seed", "table"), "free": ("settings",)}
+PANELS = {"pca": ("case",), "ball": ("case",), "nets": ("net", "net_seed", "table"), "digits": ("digit_optimizer",),
+          "free": ("settings",)}
 
 
 def _view(ctx, payloads: dict, facts: list, revision: str, **more) -> View:
@@ -389,6 +398,93 @@ def centring_view(ctx) -> View:
     return _view(ctx, {"surface": final, "contour": mean, "side": side}, facts, "centring")
 
 
+def seed_line(land: dict) -> dict:
+    """The line seed 002's script samples in a slice of two parameters: through the trained values,
+    both parameters changed by the same amount, within the grid."""
+    a0, b0 = (float(v) for v in land["coords"][-1])
+    low = max(land["alphas"][0] - a0, land["betas"][0] - b0)
+    high = min(land["alphas"][-1] - a0, land["betas"][-1] - b0)
+    return {"name": "the seed's line: both change together", "x": [a0 + low, a0 + high], "y": [b0 + low, b0 + high],
+            "color": BLACK}
+
+
+def pixel_map(inked: np.ndarray, pixels: tuple, total: int) -> html.Div:
+    """The 8 × 8 pixels as a small picture: darker where more images have ink, the pixels of the
+    two parameters filled in the path's color; and a caption naming them."""
+    marked = sorted({p for p in pixels if p is not None})
+    rows, columns = datasets.DIGITS_SHAPE
+    cells = []
+    for r in range(rows):
+        row = []
+        for c in range(columns):
+            k = r * columns + c
+            shade = round(245 - 190 * inked[k] / total)
+            style = {"width": "1.6em", "height": "1.6em", "padding": 0,
+                     "background": VERMILION if k in marked else f"rgb({shade},{shade},{shade})",
+                     "border": f"3px solid {BLACK}" if k in marked else "1px solid #d5d8de"}
+            row.append(html.Td(style=style, title=f"pixel {r + 1},{c + 1}: ink in {inked[k]:,} of {total:,} images"))
+        cells.append(html.Tr(row))
+    words = [f"pixel {k // columns + 1},{k % columns + 1}: ink in {inked[k]:,} of {total:,} images" for k in marked]
+    return html.Div([
+        html.Table(html.Tbody(cells), style={"borderCollapse": "collapse", "margin": "0.4em 0"},
+                   role="img", **{"aria-label": "the 8 × 8 pixels, darker where more images have ink; "
+                                                "marked: " + "; ".join(words)}),
+        html.Small("; ".join(words) + " (in colour; darker grey: more images with ink there)",
+                   className="ls-control-help"),
+    ])
+
+
+def digits_view(ctx) -> View:
+    """Seed 002's MNIST experiment on the digits: the slice through the two parameters that moved most
+    beside the PCA plane of the same path, on one color scale, and what each says about the path."""
+    name = ctx.values["digit_optimizer"]
+    data, start = digit_landscapes(name), _start(ctx)
+    facts, top, pca = data["facts"], data["top"], data["pca"]
+    frames = thin(len(data["steps"]), MAX_FRAMES)
+    labels = _labels(data["steps"], data["path_loss"], frames)
+    names = [data["names"][k] for k in facts["top"]]
+    scale = (min(top["loss"].min(), pca["loss"].min()), max(top["loss"].max(), pca["loss"].max()))
+    two = figures.contour_figure(top["alphas"], top["betas"], top["loss"], [
+        {"name": "the training path", "color": VERMILION, "coords": top["coords"], "heights": top["plane_loss"]}],
+        frames, labels, title=f"Moved most: {figures.percent(facts['share'])} of the path",
+        axis_titles=tuple(names), lines=[seed_line(top)], z_range=scale, start=start)
+    plane = figures.contour_figure(pca["alphas"], pca["betas"], pca["loss"], [
+        {"name": "the training path", "color": VERMILION, "coords": pca["coords"], "heights": pca["plane_loss"]}],
+        frames, labels, title=f"PCA: {figures.percent(facts['pca'])} of the path",
+        axis_titles=(f"PC 1 ({figures.percent(facts['ratio'][0])})", f"PC 2 ({figures.percent(facts['ratio'][1])})"),
+        z_range=scale, start=start)
+    side = figures.curves_figure(data["steps"], [
+        {"name": "loss of the network on the path", "values": data["path_loss"], "color": VERMILION},
+        {"name": "slice of the two parameters under it", "values": top["plane_loss"], "color": BLACK, "dash": "dash",
+         "width": 2.5},
+        {"name": "PCA plane under it", "values": pca["plane_loss"], "color": PURPLE, "dash": "dot", "width": 2.5},
+    ], frames, labels, title="What each slice says about the path", log=True, start=start)
+    ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
+             if min(data["path_loss"].min(), top["plane_loss"].min()) / 2 <= v <= 2 * data["path_loss"].max()]
+    side["figure"]["layout"]["yaxis"].update(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
+    total = len(datasets.load_digits().y)
+    rows = [
+        ("training", f"{DIGIT_OPTIMIZER_NAMES[name]}, η = {data['lr']:g}, {experiments.DIGIT_STEPS} full-batch "
+                     f"steps, seed 0"),
+        ("loss", f"{facts['start_loss']:.3f} → {facts['final_loss']:.3f}, training accuracy "
+                 f"{figures.percent(data['accuracy'])}"),
+        ("moved most (end − start)", " and ".join(f"{n} ({m:.2f})" for n, m in zip(names, facts["moved"]))),
+        ("longest travel (the seed's ranking)", " and ".join(data["names"][k] for k in facts["by_steps"])),
+        ("the path's variance in the plane", f"two parameters {figures.percent(facts['share'])}, "
+                                             f"PCA {figures.percent(facts['pca'])}"),
+        ("under the start of the path", f"the network {facts['start_loss']:.2f}, the two-parameter slice "
+                                        f"{facts['under_start']['top']:.2f}, the PCA plane "
+                                        f"{facts['under_start']['pca']:.2f}"),
+        ("the two-parameter slice spans", f"{top['loss'].min():.4f} to {top['loss'].max():.4f}"),
+    ]
+    panel = _facts(rows)
+    panel[0] = html.H3(f"Network {' → '.join(map(str, experiments.DIGIT_SIZES))} on {total:,} images of digits: "
+                       f"{data['n_params']:,} parameters")
+    if any(p is not None for p in data["pixels"]):
+        panel.append(pixel_map(data["inked"], data["pixels"], total))
+    return _view(ctx, {"surface": two, "contour": plane, "side": side}, panel, f"digits-{name}")
+
+
 SKIP_NAMES = {"plain": "Plain 20 × 5", "residual": "20 × 5 with skip connections"}
 
 
@@ -451,13 +547,13 @@ def switch_view(ctx) -> View:
 
 VIEWS = {"features": features_view, "top": slice_view, "pca": slice_view, "ball": slice_view, "nets": nets_view,
          "optimizers": race_view, "directions": directions_view, "centring": centring_view, "skip": skip_view,
-         "switch": switch_view, "free": slice_view}
+         "digits": digits_view, "switch": switch_view, "free": slice_view}
 
 ENGINE = Lesson(
     LESSON, SCHEMA, STEPS, VIEWS,
     graphs={"surface": 520, "contour": 520, "side": 420},
-    panels={"case": "ls-panel", "net": "ls-panel", "net_seed": "ls-panel", "table": "ls-panel",
-            "settings": "ls-panel"},
+    panels={"case": "ls-panel", "net": "ls-panel", "net_seed": "ls-panel", "digit_optimizer": "ls-panel",
+            "table": "ls-panel", "settings": "ls-panel"},
     outputs={"facts": (Output(lesson_id("facts", LESSON), "children"), [])},
 )
 show_step = ENGINE.register()
@@ -524,6 +620,8 @@ def export_data(figure: str, values: dict) -> dict:
                 "meta": {"model": f"mlp {layers}x{width} relu, 3-arm spiral", "directions": "pca",
                          "seed": values["net_seed"],
                          "explained_variance_ratio": run["ratio"].tolist(), "convexity_measure": run["convexity"]}}
+    if figure == "digits":
+        return _export_digits(values["digit_optimizer"])
     if figure in NEW_EXPORTS:
         return NEW_EXPORTS[figure]()
     if figure == "optimizers":
@@ -578,6 +676,19 @@ def _export_switch() -> dict:
                      "slices": [list(stage["names"]) for stage in ball["stages"]]}}
 
 
+def _export_digits(name: str) -> dict:
+    data = digit_landscapes(name)
+    top, facts = data["top"], data["facts"]
+    return {"alphas": top["alphas"], "betas": top["betas"], "loss": top["loss"],
+            "paths": [(name, top["coords"], data["path_loss"])],
+            "meta": {"model": f"mlp {'-'.join(map(str, experiments.DIGIT_SIZES))} relu, 1797 images of digits (8x8), "
+                              "seed 0", "optimizer": name,
+                     "lr": data["lr"], "directions": "the two parameters that moved most",
+                     "alpha": data["names"][facts["top"][0]], "beta": data["names"][facts["top"][1]],
+                     "others": "held at their trained values",
+                     "variance_in_plane": {"two parameters": facts["share"], "pca": facts["pca"]}}}
+
+
 NEW_EXPORTS = {"directions": _export_directions, "centring": _export_centring, "skip": _export_skip,
                "switch": _export_switch}
 
@@ -628,6 +739,7 @@ def stage(values: dict, hidden: set) -> list:
         _choice_panel("case", values, hidden),
         _choice_panel("net", values, hidden),
         _choice_panel("net_seed", values, hidden),
+        _choice_panel("digit_optimizer", values, hidden),
         ENGINE.step_player(label="step"),
         dcc.Loading(
             [

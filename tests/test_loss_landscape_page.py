@@ -19,7 +19,7 @@ FIGURES = [s.figure for s in page.STEPS]
 FREE = FIGURES.index("free")
 GRAPHS = ("surface", "contour", "side")
 #: Steps that compare slices from above: the first places of page.PLACES each hold a contour plot.
-COMPARING = {"directions": 3, "centring": 2, "skip": 2}
+COMPARING = {"directions": 3, "centring": 2, "skip": 2, "digits": 2}
 
 
 def step_of(figure: str) -> int:
@@ -108,6 +108,36 @@ def test_the_centring_step_marks_each_planes_centre():
     assert marks == [["θ<sub>T</sub>, the trained net"], ["θ̄, the mean of the path"]]
 
 
+def test_the_digit_step_puts_both_slices_on_one_scale_with_the_seeds_line():
+    for optimizer in ("sgd", "adam"):
+        out = call_show_step(step_of("digits"), digit_optimizer=optimizer)
+        two, pca = figure(out, "surface"), figure(out, "contour")
+        assert (two["data"][0]["zmin"], two["data"][0]["zmax"]) == (pca["data"][0]["zmin"], pca["data"][0]["zmax"])
+        line = [t for t in two["data"] if t.get("name", "").startswith("the seed's line")]
+        assert len(line) == 1 and line[0]["line"]["dash"] == "dash"
+        dx, dy = np.diff(line[0]["x"]), np.diff(line[0]["y"])
+        assert dx[0] > 0 and dx[0] == pytest.approx(dy[0], rel=1e-3)       # both change together
+        assert two["layout"]["title"]["text"].startswith("Moved most: ")
+        assert pca["layout"]["title"]["text"].startswith("PCA: ")
+        side = figure(out, "side")
+        assert [t["name"] for t in side["data"]] == ["loss of the network on the path",
+                                                      "slice of the two parameters under it", "PCA plane under it"]
+    text = str(out["facts"])
+    assert "longest travel (the seed's ranking)" in text and "moved most (end − start)" in text
+    assert "pixel 3,1 → hidden unit 9" in text and "ink in 4 of 1,797 images" in text       # Adam's pixel map
+    sgd = call_show_step(step_of("digits"))
+    assert "ink in" not in str(sgd["facts"])                 # SGD's two weights start from hidden units
+    assert figure(sgd, "surface")["layout"]["xaxis"]["title"]["text"] == "hidden unit 4 → digit 2"
+
+
+def test_the_digit_step_exports_the_two_parameter_slice():
+    result, *_ = call_export("json", step_of("digits"), digit_optimizer="adam")
+    document = json.loads(result["content"])
+    assert document["meta"]["alpha"] == "pixel 3,1 → hidden unit 9" and document["meta"]["optimizer"] == "adam"
+    drawn = figure(call_show_step(step_of("digits"), digit_optimizer="adam"), "surface")["data"][0]
+    np.testing.assert_allclose(np.array(drawn["z"], dtype=float), np.array(document["loss"]), rtol=1e-3)
+
+
 def test_the_switching_ball_shows_one_slice_at_a_time():
     out = call_show_step(step_of("switch"))
     payload = out["figure:surface"]
@@ -129,6 +159,7 @@ def test_panels_show_on_their_steps_only():
         assert ("ls-hidden" not in out["panel:net"]) == (name == "nets")
         assert ("ls-hidden" not in out["panel:net_seed"]) == (name == "nets")
         assert ("ls-hidden" not in out["panel:table"]) == (name == "nets")
+        assert ("ls-hidden" not in out["panel:digit_optimizer"]) == (name == "digits")
         assert ("ls-hidden" not in out["panel:settings"]) == (name == "free")
 
 
@@ -220,10 +251,11 @@ def test_top_moving_directions_in_free_play_show_the_parameters_own_values():
     ("resolution", "500"), ("resolution", "3"), ("extent", "inf"), ("extent", "0"), ("model", "<script>"),
     ("data", ["iris"]), ("optimizer", "rm -rf"), ("directions", None), ("log", "maybe"), ("case", 7),
     ("net", "100x100"), ("lr", "x" * 500), ("net_seed", "3"), ("net_seed", "-1"), ("net_seed", "NaN"),
+    ("digit_optimizer", "rmsprop"), ("digit_optimizer", "<script>"),
 ])
 def test_bad_settings_give_a_notice_beside_the_field_and_a_working_page(name, raw):
     steps = {"case": [FREE, step_of("pca")], "net": [FREE, step_of("nets")],
-             "net_seed": [FREE, step_of("nets")]}.get(name, [FREE])
+             "net_seed": [FREE, step_of("nets")], "digit_optimizer": [FREE, step_of("digits")]}.get(name, [FREE])
     for step in steps:
         out = call_show_step(step, **{name: raw})
         assert all(figure(out, g)["data"] for g in shown(out))
@@ -251,19 +283,20 @@ def test_an_svm_on_three_classes_names_the_limit_and_shows_the_default():
 def test_a_diverging_run_says_at_which_step_it_stopped():
     out = call_show_step(FREE, model="mlp-1x20", data="breast-cancer", optimizer="sgd", lr="10")
     text = notice_text(out)
-    assert "diverged at step 133" in text and "smaller learning rate" in text
+    assert "diverged at step 134: the loss became inf" in text and "smaller learning rate" in text
     assert figure(out, "surface")["data"][0]["z"]
 
 
 def test_a_run_that_stopped_early_is_drawn_with_a_notice(monkeypatch):
     def stopped(*args):
         run = experiments.training_path(*args)
-        return {"path": run["path"][:41], "loss": run["loss"][:41], "message": "diverged at step 40: loss became inf"}
+        return {"path": run["path"][:41], "loss": run["loss"][:41],
+                "message": "diverged at step 41: the loss became inf"}
 
     monkeypatch.setattr(page, "training_path", stopped)
     out = call_show_step(FREE, steps="77")
     text = notice_text(out)
-    assert "diverged at step 40" in text and "the 40 steps before" in text
+    assert "diverged at step 41" in text and "the 40 steps before" in text
     assert figure(out, "side")["layout"]["xaxis"]["range"] == [0.0, 40.0]
 
 
@@ -343,6 +376,7 @@ def test_the_narrated_choices_are_radio_buttons_in_a_row():
              if isinstance(c, dash.dcc.RadioItems) and c.className == "ll-choices"]
     assert sorted(found) == [
         ("case", True, ["Linear SVM · breast cancer (31 parameters)", "Logistic regression · Iris (15 parameters)"]),
+        ("digit_optimizer", True, ["SGD, η = 0.5 (the seed's)", "Adam, η = 0.01"]),
         ("net", True, ["1 × 5", "1 × 20", "5 × 5", "5 × 20", "10 × 5"]),
         ("net_seed", True, ["seed 0", "seed 1", "seed 2"]),
     ]

@@ -5,10 +5,11 @@ convexity, export): scalar settings in, plain dicts of arrays out. The spiral
 networks are the decision-boundary lesson's runs, so both lessons show the
 same networks. Besides the slices of one run: the optimizers at every step
 size (race_sweep), seed 001's three choices of a plane (direction_planes), the
-PCA plane through the last point or the mean (centrings), seed 002's ball that
-switches slices (switching_ball) and the thin deep network with and without
-skip connections (skip_landscapes). Every function raises ValueError, naming
-the limit, for a setting it cannot use.
+PCA plane through the last point or the mean (centrings), seed 002's two
+parameters that moved most in a network trained on images of digits
+(digit_landscapes), seed 002's ball that switches slices (switching_ball) and
+the thin deep network with and without skip connections (skip_landscapes).
+Every function raises ValueError, naming the limit, for a setting it cannot use.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ BALL_SLICES = 6          # landscapes the ball rolls through
 BALL_LR = 1.0            # its step size on a slice
 BALL_MAX_STEPS = 100     # steps on one slice, at most
 BALL_SETTLED = 1e-4      # it has settled when a step lowers the loss by less than this
+#: Seed 002's MNIST experiment on the 8 × 8 digits: a relu network on all 1,797 images,
+#: full batch, trained by one of DIGIT_OPTIMIZERS (name -> learning rate): SGD at the
+#: seed's own step size, or Adam.
+DIGIT_SIZES = (64, 16, 10)
+DIGIT_STEPS = 300
+DIGIT_OPTIMIZERS = {"sgd": 0.5, "adam": 0.01}
 
 
 # -- problems and models ------------------------------------------------------------------
@@ -467,6 +474,188 @@ def centrings(model_key: str = DIRECTIONS_RUN[0], data_key: str = DIRECTIONS_RUN
             "length": float(np.linalg.norm(path[-1] - path[0])),
             "most": float(np.abs(planes["final"]["loss"] - planes["mean"]["loss"]).max()),
             "ratio": ratio, "n_params": int(path.shape[1])}
+
+
+# -- images: the two parameters that moved most in a digit network --------------------------
+
+
+def digit_problem() -> tuple[np.ndarray, np.ndarray, MLP, list[str]]:
+    """X (1797, 64) pixels in [0, 1], y (1797,) digits, the DIGIT_SIZES relu network and a
+    name for each of its parameters: "pixel r,c → hidden unit h", "bias of hidden unit h",
+    "hidden unit h → digit d", "bias of digit d" (rows, columns and units counted from 1)."""
+    X, y, pixels, digits = datasets.load_digits()
+    model = MLP(DIGIT_SIZES)
+    hidden = range(1, DIGIT_SIZES[1] + 1)
+    names = ([f"{pixel} → hidden unit {h}" for pixel in pixels for h in hidden]
+             + [f"bias of hidden unit {h}" for h in hidden]
+             + [f"hidden unit {h} → digit {d}" for h in hidden for d in digits]
+             + [f"bias of digit {d}" for d in digits])
+    return X, y, model, names
+
+
+def digit_run(optimizer: str = "sgd", seed: int = 0) -> dict:
+    """The DIGIT_SIZES network trained on the digits for DIGIT_STEPS full-batch steps by
+    `optimizer` (a key of DIGIT_OPTIMIZERS, at its learning rate) from the starting weights of `seed`.
+
+    Returns path (T+1, p), loss (T+1,) the mean loss at each point, accuracy (on the
+    1,797 training images, at the end) and message (why training stopped early, or "").
+    """
+    if optimizer not in DIGIT_OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {str(optimizer)[:40]!r}; choose one of {', '.join(DIGIT_OPTIMIZERS)}")
+    seed = _check_int("seed", seed, 0, 10_000)
+    X, y, model, _ = digit_problem()
+    history = train.run(model, optim.make(optimizer, lr=DIGIT_OPTIMIZERS[optimizer]), (X, y), DIGIT_STEPS, seed)
+    path = ls.flatten_path(model, history.params)
+    accuracy = float(np.mean(model.predict(model.unflatten(path[-1]), X) == y))
+    return {"path": path, "loss": np.append(history.loss, ls.losses_at(model, X, y, path[-1:])),
+            "accuracy": accuracy, "message": history.message}
+
+
+def _locate(model: MLP, k: int) -> tuple[str, int | None, int]:
+    """Parameter k of a one-hidden-layer network's flat vector as (array, row, column):
+    ("W0", pixel, unit), ("b0", None, unit), ("W1", unit, class) or ("b1", None, class)."""
+    d, h, c = model.layer_sizes
+    for name, rows, columns in (("W0", d, h), ("b0", None, h), ("W1", h, c), ("b1", None, c)):
+        size = (rows or 1) * columns
+        if k < size:
+            return (name, k // columns, k % columns) if rows else (name, None, k)
+        k -= size
+    raise ValueError("no such parameter")
+
+
+def two_parameter_losses(model: MLP, X: np.ndarray, y: np.ndarray, center: np.ndarray, pair: tuple[int, int],
+                         values: np.ndarray) -> np.ndarray:
+    """The loss of a one-hidden-layer relu network with softmax cross-entropy at `center`
+    (p,) with parameter pair[0] set to values[:, 0] and pair[1] to values[:, 1]: (g,).
+
+    The same numbers as ls.losses_at of those g parameter vectors (to float rounding),
+    without the whole network at every point: the hidden units that the two parameters
+    feed get new activations, and the scores change by rank-one terms,
+    S' = S + ΔA W1 + A' ΔW1 + Δb1.
+    """
+    if len(model.layer_sizes) != 3 or model.activation != "relu" or model.loss != "softmax_ce" \
+            or model.l1 or model.l2 or model.residual:
+        raise ValueError("two_parameter_losses needs a plain relu network with one hidden layer")
+    i, j = pair
+    if i == j:
+        raise ValueError("the two parameters must differ")
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    params = model.unflatten(center)
+    W0, b0, W1, b1 = params["W0"], params["b0"], params["W1"], params["b1"]
+    Z = X @ W0 + b0
+    A = np.maximum(Z, 0.0)
+    S = A @ W1 + b1
+    moves = [(_locate(model, k), values[:, m] - center[k]) for m, k in enumerate(pair)]
+    units = sorted({column for (name, _, column), _ in moves if name in ("W0", "b0")})
+    n, rows = len(y), np.arange(len(y))
+    out = np.empty(len(values))
+    block = max(1, 2**18 // (n * S.shape[1]))            # grid points per block: 2 MB of scores, in cache
+    for start in range(0, len(values), block):
+        part = slice(start, start + block)
+        g = len(values[part])
+        scores = np.empty((S.shape[1], g, n))            # class first: sums over classes add whole rows
+        scores[:] = S.T[:, None, :]
+        hidden = {}
+        for unit in units:
+            z = np.empty((g, n))
+            z[:] = Z[:, unit]
+            for (name, row, column), delta in moves:
+                if column == unit and name == "W0":
+                    z += delta[part, None] * X[:, row]
+                elif column == unit and name == "b0":
+                    z += delta[part, None]
+            hidden[unit] = np.maximum(z, 0.0, out=z)
+            scores += W1[unit][:, None, None] * (z - A[:, unit])
+        for (name, row, column), delta in moves:
+            if name == "W1":
+                scores[column] += delta[part, None] * hidden.get(row, A[:, row])
+            elif name == "b1":
+                scores[column] += delta[part, None]
+        right = scores[y, :, rows].T                      # (g, n): the score of each image's digit
+        top = scores.max(axis=0)
+        scores -= top
+        np.exp(scores, out=scores)
+        out[part] = (top + np.log(scores.sum(axis=0)) - right).mean(axis=1)
+    return out
+
+
+def two_parameter_facts(run: dict) -> dict:
+    """What a digit run's two most-moved parameters hold, without drawing a slice (cheap
+    enough for many seeds).
+
+    top (i, j): the two parameters farthest from their start at the end, |θ_T - θ_0|
+    (the lesson's ranking); moved (2,) how far; by_steps (i, j): the two with the longest
+    travel, the sum of |θ_t+1 - θ_t| over the steps (the seed's ranking); share: the part
+    of the path's variance in the plane of those two axes; pca: in the PCA plane (ratio
+    (2,) per component); under_start: the height under the path's start of the slice through
+    θ_T along the two parameters ("top") and of the PCA plane ("pca"); start_loss, final_loss.
+    """
+    path, loss = run["path"], run["loss"]
+    _, _, top = ls.top_moving_directions(path)
+    travel = np.abs(np.diff(path, axis=0)).sum(axis=0)
+    by_steps = tuple(int(k) for k in np.argsort(-travel, kind="stable")[:2])
+    axes = np.zeros((2, path.shape[1]))
+    axes[0, top[0]] = axes[1, top[1]] = 1.0
+    d1, d2, ratio, _ = ls.pca_directions(path)
+    X, y, model, _ = digit_problem()
+    on_pca = ls.reconstruct(ls.project(path[0], path[-1], d1, d2), path[-1], d1, d2)
+    return {"top": top, "moved": np.abs(path[-1] - path[0])[list(top)], "by_steps": by_steps,
+            "share": variance_on_plane(path, *axes), "pca": float(ratio.sum()), "ratio": ratio,
+            "under_start": {"top": float(two_parameter_losses(model, X, y, path[-1], top, path[0][list(top)])[0]),
+                            "pca": float(ls.losses_at(model, X, y, on_pca[None])[0])},
+            "start_loss": float(loss[0]), "final_loss": float(loss[-1])}
+
+
+DIGIT_SHOWN = 121        # points of a digit run's path that are drawn (of its DIGIT_STEPS + 1)
+
+
+def two_parameter_slice(run: dict, pair: tuple[int, int], resolution: int = 41) -> dict:
+    """The loss of a digit run's network over two of its parameters, the others at their trained
+    values: a resolution × resolution grid that covers the two parameters' path with a margin.
+    Returns alphas (na,) and betas (nb,), the two parameters' own values, and loss (nb, na)."""
+    X, y, model, _ = digit_problem()
+    values = run["path"][:, list(pair)]
+    alphas, betas = ls.axes_around(values - values[-1], resolution, 0.25)
+    alphas, betas = alphas + values[-1, 0], betas + values[-1, 1]
+    grid = np.stack([g.ravel() for g in np.meshgrid(alphas, betas)], axis=1)
+    loss = two_parameter_losses(model, X, y, run["path"][-1], pair, grid).reshape(len(betas), len(alphas))
+    return {"alphas": alphas, "betas": betas, "loss": loss}
+
+
+def digit_landscapes(optimizer: str = "sgd", seed: int = 0, resolution: int = 41) -> dict:
+    """Seed 002's MNIST experiment on the digits: one run (digit_run) sliced through the two
+    parameters that moved most, the others held at their trained values, and through its
+    PCA plane (directions from the whole path), both planes through the trained net θ_T.
+
+    Returns optimizer, lr, steps (k,) the DIGIT_SHOWN steps drawn, path_loss (k,),
+    n_params, accuracy, message, names (p,), facts (two_parameter_facts), inked (64,) the
+    images with ink in each pixel, pixels (2,) the pixel each of the two parameters starts
+    from (None for the second layer or a bias); per plane "top" and "pca": alphas, betas
+    (for "top" the two parameters' own values), loss (nb, na), coords (k, 2), plane_loss
+    (k,) the surface under each drawn point, convexity.
+    """
+    resolution = _check_int("resolution", resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+    run = digit_run(optimizer, seed)
+    X, y, model, names = digit_problem()
+    path, shown = run["path"], thin(len(run["path"]), DIGIT_SHOWN)
+    facts = two_parameter_facts(run)
+    values = path[:, list(facts["top"])]
+    planes = {"top": {**two_parameter_slice(run, facts["top"], resolution), "coords": values[shown],
+                      "plane_loss": two_parameter_losses(model, X, y, path[-1], facts["top"], values[shown])}}
+    d1, d2, _, _ = ls.pca_directions(path)
+    coords = ls.project(path, path[-1], d1, d2)
+    alphas, betas = ls.axes_around(coords, resolution, 0.25)
+    planes["pca"] = {"alphas": alphas, "betas": betas, "coords": coords[shown],
+                     "loss": ls.grid_losses(model, X, y, path[-1], d1, d2, alphas, betas),
+                     "plane_loss": ls.losses_at(model, X, y, ls.reconstruct(coords[shown], path[-1], d1, d2))}
+    for plane in planes.values():
+        plane["convexity"] = ls.convexity_measure(plane["loss"])
+    first_layer = DIGIT_SIZES[0] * DIGIT_SIZES[1]
+    return {"optimizer": optimizer, "lr": DIGIT_OPTIMIZERS[optimizer], "steps": shown,
+            "path_loss": run["loss"][shown], "n_params": model.n_params, "accuracy": run["accuracy"],
+            "message": run["message"], "names": names, "facts": facts, **planes,
+            "inked": np.count_nonzero(X, axis=0),
+            "pixels": tuple(k // DIGIT_SIZES[1] if k < first_layer else None for k in facts["top"])}
 
 
 # -- the ball that switches landscapes ------------------------------------------------------

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from app.lessons import decision_boundaries_script
 from app.lessons import loss_landscape as lesson
-from app.lessons.script_parts import (REPORT, Code, header, imports, mlp_code, optimizer_call, optimizer_code, render,
-                                      script)
+from app.lessons.script_parts import (DIVERGENCE, OPTIMIZER_LABELS, REPORT, Code, header, imports, mlp_code,
+                                      optimizer_call, optimizer_code, render, script)
 from app.ml import datasets, decision_runs
 
 _NOTE = ("The site also evaluates the loss on a grid of a plane through the run (the slice",
@@ -38,6 +38,56 @@ except FileNotFoundError:
     sys.exit("breast_cancer.csv is missing: put the data next to this script (see the comment above)")
 X = np.array([[float(v) for v in row[:-1]] for row in rows])
 y = np.array([{"malignant": 0, "benign": 1}[row[-1]] for row in rows])
+'''
+
+_DIGITS = '''
+# The 1,797 handwritten digits of 8 x 8 pixels (UCI optical digits, CC BY 4.0) are not
+# written into this script: put the lesson's digits.csv.gz (one image a row: 64 pixels
+# from 0 to 16, row by row from the top left, then the digit) next to it.
+try:
+    with gzip.open("digits.csv.gz", "rt", newline="") as f:
+        rows = [[int(v) for v in row] for row in csv.reader(f)]
+except FileNotFoundError:
+    sys.exit("digits.csv.gz is missing: put the data next to this script (see the comment above)")
+X = np.array([row[:64] for row in rows]) / 16.0  # each pixel from 0 to 1
+y = np.array([row[64] for row in rows])
+'''
+
+_DIGITS_RUN = '''
+# The network's parameters in one row per step: W0 (pixel, hidden unit), b0, W1 (hidden unit,
+# digit), b1, each array row by row.
+path, losses = train($optimizer, init_params(SIZES, seed), steps=$steps)
+flat = np.array([np.concatenate([theta[k].ravel() for k in ("W0", "b0", "W1", "b1")]) for theta in path])
+D, H, C = SIZES
+
+
+def name(k):
+    """What parameter k of a flat row is, as the lesson names it (rows, columns, units from 1)."""
+    if k < D * H:
+        return f"pixel {k // H // 8 + 1},{k // H % 8 + 1} -> hidden unit {k % H + 1}"
+    k -= D * H
+    if k < H:
+        return f"bias of hidden unit {k + 1}"
+    k -= H
+    if k < H * C:
+        return f"hidden unit {k // C + 1} -> digit {k % C}"
+    return f"bias of digit {k - H * C}"
+
+
+moved = np.abs(flat[-1] - flat[0])                    # how far each parameter ends from its start
+top = np.argsort(-moved, kind="stable")[:2]
+travel = np.abs(np.diff(flat, axis=0)).sum(axis=0)    # the seed's ranking: the length of all its steps
+by_steps = np.argsort(-travel, kind="stable")[:2]
+report("steps_done", len(losses))
+report("final_loss", loss_and_grad(path[-1], X, y)[0])
+report("accuracy", evaluate(path[-1], X, y)[1])
+report("top", top)
+report("moved", moved[top])
+report("by_steps", by_steps)
+for k in top:
+    print("moved most:", name(k))
+for k in by_steps:
+    print("longest travel:", name(k))
 '''
 
 _STANDARDIZE = '''
@@ -116,7 +166,8 @@ _MLP_INIT = '''
 SIZES = $sizes  # inputs, hidden layers, classes
 '''
 
-_RUN = '''
+_RUN = DIVERGENCE + '''
+
 def train(optimizer, theta, steps):
     """Full-batch steps; stops if the loss or a weight stops being finite.
     Returns the parameters after every step and the loss before each."""
@@ -126,13 +177,11 @@ def train(optimizer, theta, steps):
     with np.errstate(all="ignore"):  # a rate too large overflows: checked at every step
         for step in range(steps):
             loss, grads = loss_and_grad(theta, X, y)
-            if not np.isfinite(loss):
-                print(f"diverged at step {step}: the loss became {loss}")
-                break
             updates, state = update(grads, state, theta)
             new = {k: theta[k] + updates[k] for k in theta}
-            if not all(np.all(np.isfinite(p)) for p in new.values()):
-                print(f"diverged at step {step}: the parameters became non-finite")
+            why = divergence(loss, new)
+            if why:
+                print(f"diverged at step {step + 1}: {why}")
                 break
             theta = new
             path.append(theta)
@@ -316,6 +365,21 @@ def ball_script() -> str:
                settled=float(lesson.BALL_SETTLED), sgd=Code(optimizer_call("sgd", {"lr": float(lesson.BALL_LR)}))))
 
 
+def digits_script(optimizer: str) -> str:
+    """The script of lesson.digit_run(optimizer) (the digits step): the run and its two parameters that
+    moved most."""
+    lr = lesson.DIGIT_OPTIMIZERS[optimizer]
+    return script(
+        header(f"The loss landscape: a relu network on 1,797 images of digits, trained by "
+               f"{OPTIMIZER_LABELS[optimizer]} (seed 0).",
+               "Which two of its parameters moved most? The site slices the loss through them."),
+        imports("csv", "gzip", "sys"), REPORT, _DIGITS, "seed = 0  # the starting weights",
+        script(mlp_code("relu", "softmax_ce"), render(_MLP_INIT, sizes=lesson.DIGIT_SIZES)),
+        optimizer_code(optimizer), _RUN,
+        render(_DIGITS_RUN, optimizer=Code(optimizer_call(optimizer, {"lr": float(lr)})),
+               steps=lesson.DIGIT_STEPS))
+
+
 def script_text(values: dict, figure: str) -> str:
     """The script of the run the step showing `figure` slices (free play: the settings')."""
     if figure == "features":
@@ -324,6 +388,8 @@ def script_text(values: dict, figure: str) -> str:
         return race_script()
     if figure == "switch":
         return ball_script()
+    if figure == "digits":
+        return digits_script(values["digit_optimizer"])
     if figure == "skip":
         return decision_boundaries_script.skip_script(
             "The loss landscape: the decision-boundary lesson's thin deep network without and with skips.",

@@ -6,8 +6,9 @@
   split; ``songs_learnable()`` is the "better training data" that one can.
 - 2-D toy sets with noise and a seed (``make_2d``): two Gaussians, circles,
   XOR and spirals with 2 or 3 arms, plus ``train_test_split``.
-- Two small real tables read from CSV files in ``data/``: Iris and the
-  Wisconsin breast cancer (diagnostic) data (see ``data/SOURCES.md``).
+- Small real tables read from CSV files in ``data/``: Iris, the Wisconsin
+  breast cancer (diagnostic) data and 1,797 handwritten digits as 8 x 8
+  images (see ``data/SOURCES.md``).
 
 Every loader returns a ``Table(X, y, feature_names, class_names)``, a named
 tuple that also unpacks as ``X, y, feature_names, class_names``.
@@ -16,6 +17,7 @@ tuple that also unpacks as ``X, y, feature_names, class_names``.
 from __future__ import annotations
 
 import csv
+import gzip
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -341,3 +343,62 @@ def load_breast_cancer() -> Table:
     """
     X, y, names = _read_csv("breast_cancer.csv", "diagnosis", BREAST_CANCER_CLASSES)
     return Table(X.copy(), y.copy(), names, BREAST_CANCER_CLASSES)
+
+
+# --------------------------------------------------------------------------
+# Handwritten digits, 8 x 8 images (see data/SOURCES.md)
+# --------------------------------------------------------------------------
+
+DIGITS_FILE = "digits.csv.gz"
+DIGITS_SHAPE = (8, 8)        # rows, columns of an image
+DIGITS_LEVELS = 16           # a pixel counts the set dots of a 4 x 4 block: 0..16
+DIGITS_CLASSES = tuple(str(d) for d in range(10))
+
+
+@lru_cache(maxsize=None)
+def _read_digits(path: Path):
+    """Parse the digits file: rows of 64 whole pixel values 0..16, then the digit 0..9.
+
+    Raises ValueError naming the first bad row (wrong length, not a whole number,
+    out of range), or for a file without rows.
+    """
+    pixels = DIGITS_SHAPE[0] * DIGITS_SHAPE[1]
+    with gzip.open(path, "rt", newline="") as f:
+        rows = list(csv.reader(f))
+    table = np.zeros((len(rows), pixels + 1), dtype=np.int64)
+    for k, row in enumerate(rows):
+        if len(row) != pixels + 1:
+            raise ValueError(f"{path.name} row {k + 1}: expected {pixels + 1} values, got {len(row)}")
+        try:
+            values = [int(v) for v in row]
+        except ValueError:
+            raise ValueError(f"{path.name} row {k + 1}: every value must be a whole number") from None
+        if not all(0 <= v <= DIGITS_LEVELS for v in values[:-1]) or not 0 <= values[-1] < len(DIGITS_CLASSES):
+            raise ValueError(f"{path.name} row {k + 1}: pixels must be 0..{DIGITS_LEVELS} and the digit 0..9")
+        table[k] = values
+    if not rows:
+        raise ValueError(f"{path.name} holds no images")
+    X = table[:, :pixels] / DIGITS_LEVELS
+    y = table[:, pixels].copy()
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y
+
+
+def digit_pixel_names() -> tuple[str, ...]:
+    """Names of the 64 pixels in the order of the columns of X: "pixel r,c", row r and
+    column c counted from 1 at the top left, row by row."""
+    rows, columns = DIGITS_SHAPE
+    return tuple(f"pixel {r},{c}" for r in range(1, rows + 1) for c in range(1, columns + 1))
+
+
+def load_digits() -> Table:
+    """Handwritten digits as 8 x 8 images (UCI optical digits, its test part).
+
+    Returns Table with X: (1797, 64) float in [0, 1], each pixel's count of set
+    dots (0..16) divided by 16, row by row from the top left (an image is
+    X[k].reshape(8, 8)); y: (1797,) int, the digit 0..9; feature_names from
+    digit_pixel_names(); class_names DIGITS_CLASSES ("0".."9").
+    """
+    X, y = _read_digits(DATA_DIR / DIGITS_FILE)
+    return Table(X.copy(), y.copy(), digit_pixel_names(), DIGITS_CLASSES)

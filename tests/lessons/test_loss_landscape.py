@@ -124,13 +124,13 @@ def test_unknown_optimizers_and_bad_seeds_are_refused(optimizer, seed):
 def test_a_diverging_run_says_where_and_cannot_be_sliced():
     settings = ("mlp-1x20", "breast-cancer", "sgd", 10.0, 200, 0)
     run = lesson.training_path(*settings)
-    assert run["message"].startswith("diverged at step 133")
-    with pytest.raises(ValueError, match="diverged at step 133.*smaller learning rate"):
+    assert run["message"] == "diverged at step 134: the loss became inf" and len(run["path"]) == 134
+    with pytest.raises(ValueError, match="diverged at step 134.*smaller learning rate"):
         lesson.landscape_slice(run, *settings[:2], "pca", 41, 1.0, 0)
 
 
 def test_a_run_that_stopped_at_once_has_no_path_to_slice():
-    run = {"path": np.zeros((1, 15)), "loss": np.array([1.0]), "message": "diverged at step 0: loss became inf"}
+    run = {"path": np.zeros((1, 15)), "loss": np.array([1.0]), "message": "diverged at step 1: the loss became inf"}
     with pytest.raises(ValueError, match="no path to slice"):
         lesson.landscape_slice(run, "logistic", "iris", "pca", 41, 1.0, 0)
 
@@ -291,6 +291,112 @@ def test_variance_on_plane_known_answers():
     own = pca_directions(path)
     share = lesson.variance_on_plane(path, *own[:2])
     assert 0.0 < share < 1.0 and share == pytest.approx(own[2].sum(), rel=1e-9)
+
+
+# -- the digit network: two parameters that moved most ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_adam():
+    return lesson.digit_landscapes("adam")
+
+
+def test_the_digit_network_names_every_parameter():
+    X, y, model, names = lesson.digit_problem()
+    assert X.shape == (1797, 64) and y.shape == (1797,) and model.n_params == 64 * 16 + 16 + 16 * 10 + 10
+    assert len(names) == len(set(names)) == model.n_params
+    assert names[0] == "pixel 1,1 → hidden unit 1" and names[16] == "pixel 1,2 → hidden unit 1"
+    assert names[64 * 16] == "bias of hidden unit 1" and names[64 * 16 + 16] == "hidden unit 1 → digit 0"
+    assert names[-1] == "bias of digit 9"
+    # the names follow model.flatten: W0 (pixel, unit), b0, W1 (unit, digit), b1
+    for k in (0, 17, 64 * 16 - 1, 64 * 16 + 3, 64 * 16 + 16 + 25, model.n_params - 2):
+        vector = np.zeros(model.n_params)
+        vector[k] = 1.0
+        params = model.unflatten(vector)
+        where = next((name, np.argwhere(v)[0]) for name, v in params.items() if v.any())
+        assert lesson._locate(model, k)[0] == where[0]
+
+
+def pairs_of_every_kind(model):
+    d, h, c = model.layer_sizes
+    w0 = lambda pixel, unit: pixel * h + unit                       # noqa: E731
+    b0 = lambda unit: d * h + unit                                  # noqa: E731
+    w1 = lambda unit, digit: d * h + h + unit * c + digit           # noqa: E731
+    b1 = lambda digit: d * h + h + h * c + digit                    # noqa: E731
+    return [(w0(5, 2), w0(7, 2)), (w0(5, 2), w0(9, 4)), (w0(16, 3), b0(3)), (w0(3, 1), w1(1, 4)),
+            (w1(2, 3), b1(3)), (b0(5), b1(9)), (w1(0, 3), w1(0, 5)), (b1(3), w0(2, 8)), (w1(6, 1), w0(40, 6))]
+
+
+def test_two_parameter_losses_are_the_networks_own_losses():
+    X, y, model, _ = lesson.digit_problem()
+    rng = np.random.default_rng(0)
+    theta = model.flatten(model.init(3)) + 0.1 * rng.standard_normal(model.n_params)
+    for pair in pairs_of_every_kind(model):
+        values = rng.normal(0.0, 2.0, (30, 2))
+        P = np.repeat(theta[None], len(values), axis=0)
+        P[:, list(pair)] = values
+        expected = model.loss_many(P, X, y, dtype=np.float64)
+        got = lesson.two_parameter_losses(model, X, y, theta, pair, values)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_two_parameter_losses_refuse_other_networks_and_one_parameter_twice():
+    X, y, model, _ = lesson.digit_problem()
+    theta = model.flatten(model.init(0))
+    with pytest.raises(ValueError, match="must differ"):
+        lesson.two_parameter_losses(model, X, y, theta, (3, 3), np.zeros((1, 2)))
+    deeper = lesson.MLP((64, 8, 8, 10))
+    with pytest.raises(ValueError, match="one hidden layer"):
+        lesson.two_parameter_losses(deeper, X, y, deeper.flatten(deeper.init(0)), (0, 1), np.zeros((1, 2)))
+
+
+def test_a_digit_run_is_deterministic_and_refuses_what_it_cannot_use():
+    a, b = lesson.digit_run("sgd", 1), lesson.digit_run("sgd", 1)
+    assert np.array_equal(a["path"], b["path"]) and a["message"] == ""
+    assert a["path"].shape == (lesson.DIGIT_STEPS + 1, 1210) and a["loss"].shape == (lesson.DIGIT_STEPS + 1,)
+    assert a["loss"][-1] < 0.2 * a["loss"][0] and 0.9 < a["accuracy"] <= 1.0
+    for optimizer in ("rmsprop", "", None, "<script>"):
+        with pytest.raises(ValueError, match="choose one of sgd, adam"):
+            lesson.digit_run(optimizer)
+    for seed in (-1, 1.5, NAN, "0", True, 10**6):
+        with pytest.raises(ValueError, match="seed"):
+            lesson.digit_run("sgd", seed)
+
+
+def test_the_two_parameter_slice_passes_through_the_trained_net(digits_adam):
+    top, pca, facts = digits_adam["top"], digits_adam["pca"], digits_adam["facts"]
+    final = facts["final_loss"]
+    # both planes go through θ_T: the last point of the path lies on both, at the trained net's loss
+    assert top["plane_loss"][-1] == pytest.approx(final, rel=1e-5)
+    assert pca["plane_loss"][-1] == pytest.approx(final, rel=1e-5)
+    np.testing.assert_allclose(pca["coords"][-1], 0.0, atol=1e-9)
+    run = lesson.digit_run("adam")
+    np.testing.assert_array_equal(top["coords"], run["path"][digits_adam["steps"]][:, list(facts["top"])])
+    # the grid is the network's own loss at those parameter values
+    X, y, model, _ = lesson.digit_problem()
+    for row, column in ((0, 0), (20, 33), (40, 40)):
+        theta = run["path"][-1].copy()
+        theta[list(facts["top"])] = top["alphas"][column], top["betas"][row]
+        assert top["loss"][row, column] == pytest.approx(model.loss_value(model.unflatten(theta), X, y), rel=1e-9)
+    assert top["loss"].shape == pca["loss"].shape == (41, 41)
+    assert len(digits_adam["steps"]) == lesson.DIGIT_SHOWN and digits_adam["steps"][-1] == lesson.DIGIT_STEPS
+
+
+def test_the_two_parameters_and_their_pixels(digits_adam):
+    facts = digits_adam["facts"]
+    assert digits_adam["pixels"] == (16, 16) and digits_adam["inked"][16] == 4
+    assert [digits_adam["names"][k] for k in facts["top"]] == ["pixel 3,1 → hidden unit 9",
+                                                              "pixel 3,1 → hidden unit 10"]
+    assert 0 < facts["share"] < facts["pca"] < 1
+    assert facts["pca"] == pytest.approx(facts["ratio"].sum(), rel=1e-12)
+    sgd = lesson.digit_landscapes("sgd")
+    assert sgd["pixels"] == (None, None)                               # two weights of the second layer
+
+
+@pytest.mark.parametrize("resolution", [1, 10**6, 2.5, NAN])
+def test_the_digit_landscapes_refuse_a_bad_grid(resolution):
+    with pytest.raises(ValueError, match="resolution"):
+        lesson.digit_landscapes("sgd", 0, resolution)
 
 
 # -- export -------------------------------------------------------------------------------

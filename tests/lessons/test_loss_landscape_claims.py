@@ -18,7 +18,7 @@ import pytest
 
 from app.lessons import decision_boundaries as spirals
 from app.lessons import loss_landscape as lesson
-from app.ml import decision_runs, optim, train
+from app.ml import datasets, decision_runs, optim, train
 from app.ml import landscape as ls
 from app.ml.linear import LogisticRegression
 from components.narration import load_steps
@@ -109,9 +109,9 @@ def test_step_3_two_convex_slices_and_their_variance():
     svm, logistic = slice_of(lesson.CASE_RUNS["svm"], "pca"), slice_of(lesson.CASE_RUNS["logistic"], "pca")
     says("pca", "51 × 51 = 2,601", "31 parameters", f"holds **{pct(svm['ratio'][0], 1)}**",
          f"the second {pct(svm['ratio'][1], 1)}", f"{pct(logistic['ratio'][0], 1)} and",
-         f"{pct(logistic['ratio'][1], 1)}", "Step 8 shows both")
+         f"{pct(logistic['ratio'][1], 1)}", "Step 9 shows both")
     assert svm["loss"].size == 2601 and svm["convexity"] == 0.0 == logistic["convexity"]
-    assert STEPS["centring"] == list(STEPS.values())[7]             # "step 8"
+    assert STEPS["centring"] == list(STEPS.values())[8]             # "step 9"
 
 
 def test_step_4_the_path_starts_off_the_plane():
@@ -224,10 +224,104 @@ def test_step_7_over_seeds_the_seeds_two_warnings_hold():
     assert np.all(pca[:, 0] > start_end[:, 0]) and np.all(start_end[:, 0] > random[:, 0])
 
 
-# -- step 8: centred on the end or on the mean --------------------------------------------
+# -- step 8: two parameters of a digit network --------------------------------------------
 
 
-def test_step_8_what_changes_between_the_two_centrings():
+@functools.lru_cache(maxsize=None)
+def digits(optimizer: str, seed: int) -> dict:
+    """A digit run's two most-moved parameters (lesson.two_parameter_facts), what they are,
+    and for Adam the span of the loss over the slice the step draws."""
+    run = lesson.digit_run(optimizer, seed)
+    facts = lesson.two_parameter_facts(run)
+    _, _, model, names = lesson.digit_problem()
+    where = [lesson._locate(model, k) for k in facts["top"]]
+    steps = np.abs(np.diff(run["path"][:, list(facts["top"])], axis=0))
+    out = {**facts, "names": [names[k] for k in facts["top"]], "layers": [w[0] for w in where],
+           "pixels": [w[1] if w[0] == "W0" else None for w in where], "mean_step": steps.mean(axis=0)}
+    if optimizer == "adam":
+        out["span"] = float(np.ptp(lesson.two_parameter_slice(run, facts["top"])["loss"]))
+    return out
+
+
+def test_step_8_the_digits_and_the_network():
+    X, y, model, _ = lesson.digit_problem()
+    d, h, c = lesson.DIGIT_SIZES
+    says("digits", f"{len(y):,} handwritten digits of {' × '.join(map(str, datasets.DIGITS_SHAPE))} pixels",
+         f"from 0 to {datasets.DIGITS_LEVELS}, divided by {datasets.DIGITS_LEVELS}", f"with {h} hidden units",
+         f"in {lesson.DIGIT_STEPS} full-batch steps",
+         f"{d} × {h} + {h} + {h} × {c} + {c} = **{model.n_params:,} parameters**",
+         f"the other {model.n_params - 2:,} held", "41 × 41 = 1,681 points")
+    assert X.shape[1] == d and np.isclose(X.max(), 1.0) and set(np.unique(y)) == set(range(c))
+    assert lesson.DIGIT_OPTIMIZERS == {"sgd": 0.5, "adam": 0.01}
+
+
+def test_step_8_with_sgd_two_weights_of_the_second_layer():
+    sgd = digits("sgd", 0)
+    says("digits", f"the seed's step size, $\\eta = {lesson.DIGIT_OPTIMIZERS['sgd']:g}$",
+         "*{}* and *{}*".format(*sgd["names"]),
+         f"Their plane holds {pct(sgd['share'], 1)} of the path's variance, the PCA plane {pct(sgd['pca'], 1)}",
+         f"Under the path's start the slice says {sgd['under_start']['top']:.2f}, the PCA plane "
+         f"{sgd['under_start']['pca']:.2f} and the network {sgd['start_loss']:.2f}")
+    assert sgd["layers"] == ["W1", "W1"]
+    # "it misses most of the descent": under the start the slice is nearer the trained net's loss
+    # than the start's, since only two of the parameters are back at their start
+    says("digits", f"keeps the other {lesson.MLP(lesson.DIGIT_SIZES).n_params - 2:,} parameters where training",
+         "misses most of the descent")
+    drop = sgd["start_loss"] - sgd["final_loss"]
+    assert sgd["under_start"]["top"] - sgd["final_loss"] < 0.5 * drop
+
+
+def test_step_8_with_adam_weights_of_a_pixel_that_is_almost_always_blank():
+    adam = digits("adam", 0)
+    X, *_ = lesson.digit_problem()
+    pixel = adam["pixels"][0]
+    row, column = divmod(pixel, datasets.DIGITS_SHAPE[1])
+    inked = int(np.count_nonzero(X[:, pixel]))
+    lr = lesson.DIGIT_OPTIMIZERS["adam"]
+    says("digits", f"**Adam**, $\\eta = {lr:g}$", f"*pixel {row + 1},{column + 1}* (row {row + 1},",
+         f"column {column + 1}, at the left edge), which has ink in only {inked} of the {len(X):,} images",
+         f"travel far ({adam['moved'][0]:.2f} and {adam['moved'][1]:.2f})", "changes by less than 0.001",
+         f"Their plane holds {pct(adam['share'], 1)} of the path, the PCA plane {pct(adam['pca'], 1)}")
+    assert adam["pixels"] == [pixel, pixel] and column == 0 and adam["span"] < 0.001
+    # "Adam steps about η however gentle the slope": each of the two moves by η ± 20 % a step on average
+    assert np.all(np.abs(adam["mean_step"] / lr - 1) < 0.2)
+
+
+def test_step_8_over_seeds():
+    sgd = [digits("sgd", seed) for seed in SEEDS]
+    adam = [digits("adam", seed) for seed in SEEDS]
+    X, *_ = lesson.digit_problem()
+    inked = np.count_nonzero(X, axis=0)
+    most = int(inked[adam[0]["pixels"][0]])
+    shares = [r["share"] for r in sgd + adam]
+    pcas = [r["pca"] for r in sgd + adam]
+    blank = sum(all(p is not None and inked[p] <= most for p in r["pixels"]) for r in adam)
+    flat = sum(r["span"] < 0.001 for r in adam)
+    second = sum(r["layers"] == ["W1", "W1"] for r in sgd)
+    says("digits", f"Over seeds 0–19, with either optimizer, the two-parameter plane holds {span(shares, 1)} of "
+                   "the path",
+         f"the PCA plane {span(pcas, 1)}", f"a pixel with ink in at most {most} images on {blank} of 20 seeds",
+         f"all {flat} slices change by less than 0.001" if flat == 20 else "(not all flat)",
+         f"both lead from a hidden unit to a digit on {second} of 20")
+    assert max(shares) < 0.1 < 0.95 < min(pcas)
+    # "which ones move most depends on the optimizer": never a second-layer weight with Adam, never a
+    # weight of a pixel blank in 99 % of the images with SGD
+    assert all("W1" not in r["layers"] for r in adam)
+    assert all(p is None or inked[p] > 0.01 * len(X) for r in sgd for p in r["pixels"])
+
+
+def test_step_8_the_seeds_ranking_and_its_line():
+    same = {name: sum(set(digits(name, seed)["top"]) == set(digits(name, seed)["by_steps"]) for seed in SEEDS)
+            for name in ("sgd", "adam")}
+    says("digits", f"the same pair on {same['sgd']} of 20 seeds with SGD and on {same['adam']} of 20 with Adam",
+         "ranks the parameters by the total length of their steps", "its network has no hidden layer",
+         "(dashed)")
+
+
+# -- step 9: centred on the end or on the mean --------------------------------------------
+
+
+def test_step_9_what_changes_between_the_two_centrings():
     data = lesson.centrings()
     final, mean = data["final"]["plane_loss"][-1], data["mean"]["plane_loss"][-1]
     says("centring", f"({pct(data['ratio'].sum(), 1)} of its path", f"lie {data['gap']:.2f} apart",
@@ -243,10 +337,10 @@ def test_step_8_what_changes_between_the_two_centrings():
          f"read {svm['final']['plane_loss'][-1]:.4f} and {svm['mean']['plane_loss'][-1]:.4f}")
 
 
-# -- step 9: skip connections in a slice --------------------------------------------------
+# -- step 10: skip connections in a slice -------------------------------------------------
 
 
-def test_step_9_the_stuck_plain_slice_is_the_more_convex_one():
+def test_step_10_the_stuck_plain_slice_is_the_more_convex_one():
     data = skip(0)
     plain, residual = data["plain"], data["residual"]
     says("skip", f"{pct(plain['convexity'], 1)} for the plain slice",
@@ -260,7 +354,7 @@ def test_step_9_the_stuck_plain_slice_is_the_more_convex_one():
     says("skip", f"the plain network is stuck on {stuck['plain']}", f"the residual one on {stuck['residual']}")
 
 
-def test_step_9_over_seeds():
+def test_step_10_over_seeds():
     rows = [skip(seed) for seed in SEEDS]
     plain = np.array([r["plain"]["convexity"] for r in rows])
     residual = np.array([r["residual"]["convexity"] for r in rows])
@@ -271,10 +365,10 @@ def test_step_9_over_seeds():
          f"the {int(stuck.sum())} stuck plain slices have at most {pct(plain[stuck].max())}")
 
 
-# -- step 10: the ball that switches landscapes -------------------------------------------
+# -- step 11: the ball that switches landscapes -------------------------------------------
 
 
-def test_step_10_the_ball_on_seed_0():
+def test_step_11_the_ball_on_seed_0():
     ball = lesson.switching_ball()
     says("switch", "logistic regression on Iris", "(15 parameters)", "other 13 held",
          f"($\\eta = {lesson.BALL_LR:.1f}$)", f"less than {lesson.BALL_SETTLED:g}",
@@ -287,7 +381,7 @@ def test_step_10_the_ball_on_seed_0():
         assert len(set(stage["pair"])) == 2
 
 
-def test_step_10_over_seeds_gradient_descent_on_all_parameters_ends_lower():
+def test_step_11_over_seeds_gradient_descent_on_all_parameters_ends_lower():
     balls = [lesson.switching_ball(seed) for seed in SEEDS]
     ends_ = np.array([b["loss"][-1] for b in balls])
     gd = np.array([b["gd"][-1] for b in balls])

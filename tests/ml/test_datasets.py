@@ -1,5 +1,7 @@
 """Tests of app/ml/datasets.py: songs, 2-D toy sets, splits, shipped tables."""
 
+import gzip
+
 import numpy as np
 import pytest
 from scipy.optimize import linprog
@@ -252,4 +254,65 @@ def test_loaders_return_fresh_copies():
 def test_sources_name_origin_and_license():
     text = (datasets.DATA_DIR / "SOURCES.md").read_text()
     for needle in ("UCI", "CC BY 4.0", "iris.csv", "breast_cancer.csv"):
+        assert needle in text
+
+
+TOTAL_INK = 561_718     # the sum of every pixel count of the file
+
+
+def test_digits():
+    X, y, features, classes = datasets.load_digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert classes == tuple("0123456789") and np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179,
+                                                                          174, 180]
+    assert features[0] == "pixel 1,1" and features[8] == "pixel 2,1" and features[-1] == "pixel 8,8"
+    assert len(set(features)) == 64
+    # pixels are counts 0..16 of set dots, divided by 16
+    assert X.min() == 0.0 and X.max() == 1.0 and np.all(np.round(16 * X) == 16 * X)
+    # the first image is a 0: its top row as the file has it
+    np.testing.assert_array_equal(16 * X[0, :8], [0, 0, 5, 13, 9, 1, 0, 0])
+    assert y[0] == 0 and y[1] == 1 and y[-1] == 8
+    assert int((16 * X).sum()) == TOTAL_INK
+
+
+def test_digits_are_fresh_copies():
+    X, y, _, _ = datasets.load_digits()
+    X[0, 0], y[0] = 1.0, 9
+    X2, y2, _, _ = datasets.load_digits()
+    assert X2[0, 0] == 0.0 and y2[0] == 0
+
+
+def _digits_file(folder, lines) -> None:
+    with gzip.open(folder / datasets.DIGITS_FILE, "wt") as f:
+        f.write("".join(line + "\n" for line in lines))
+
+
+GOOD_ROW = ",".join(["0"] * 63 + ["16", "7"])
+
+
+@pytest.mark.parametrize("lines, match", [
+    ([GOOD_ROW, ",".join(["0"] * 64)], "row 2: expected 65 values, got 64"),
+    ([GOOD_ROW.replace("16", "17")], "row 1: pixels must be 0..16 and the digit 0..9"),
+    ([GOOD_ROW[:-1] + "10"], "row 1: pixels must be 0..16 and the digit 0..9"),
+    ([GOOD_ROW.replace("16", "1.5")], "row 1: every value must be a whole number"),
+    ([GOOD_ROW.replace("16", "nan")], "row 1: every value must be a whole number"),
+    ([], "holds no images"),
+])
+def test_a_damaged_digits_file_is_refused_naming_the_row(tmp_path, monkeypatch, lines, match):
+    _digits_file(tmp_path, lines)
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    with pytest.raises(ValueError, match=match):
+        datasets.load_digits()
+
+
+def test_a_good_small_digits_file_loads(tmp_path, monkeypatch):
+    _digits_file(tmp_path, [GOOD_ROW])
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    X, y, _, _ = datasets.load_digits()
+    assert X.shape == (1, 64) and X[0, -1] == 1.0 and y.tolist() == [7]
+
+
+def test_sources_name_the_digits_origin():
+    text = (datasets.DATA_DIR / "SOURCES.md").read_text()
+    for needle in ("digits.csv.gz", "Alpaydin", "Kaynak", "10.24432/C50P49", "1,797", "unchanged"):
         assert needle in text
