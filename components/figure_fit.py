@@ -30,7 +30,6 @@ TITLE_PAD_PX = 10
 #: first baseline at the anchor itself: a longer title gets this much more room above.
 FIRST_BASELINE_PX = 24
 
-_TAG = re.compile(r"<[^>]+>")
 _PIECE = re.compile(r"<[^>]*>|[^<]+")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 

@@ -37,7 +37,7 @@ from components.theme import BLUE, GREEN, INK, MUTED, ORANGE, VERMILION, figure_
 #: Assumed width of the plot area in px (the stage of a lesson on a laptop);
 #: node sizes are chosen so that a graph fits it. Wider screens only add air.
 PLOT_WIDTH_PX = 860
-MARGIN = dict(l=16, r=16, t=72, b=36)
+MARGIN = dict(l=16, r=16, t=84, b=36)   # room for a title of two lines at an exhibit's 28 px
 TEXT_PX = 15           # values and gradients under the nodes
 NAME_PX = 17           # names and operations inside the nodes
 EDGE_PX = 14           # local derivatives on the edges
@@ -414,11 +414,11 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
 #: (px) its local derivative may be written, in order of preference: beside the line,
 #: so that the arrow drawn over the active edge leaves its number readable.
 ALONG = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.2, 0.8)
-ACROSS = (12.0, -12.0, 0.0)
+ACROSS = (12.0, -12.0, 0.0, 18.0, -18.0)
 
 
 def _label_points(record: dict, g: dict) -> tuple[list, list]:
-    """Where each edge's local derivative is written: on its edge, at the first place
+    """Where each edge's local derivative is written: beside its edge, at the first place
     (ALONG × ACROSS) that covers no node, no number of a node and no other edge's number,
     else where it covers least. Edges are placed in backward order, the order they are
     written in during the backward pass."""
@@ -441,7 +441,8 @@ def _label_points(record: dict, g: dict) -> tuple[list, list]:
                     best = (cost, box, (x, y))
             if best[0] == 0:
                 break
-        taken.append(best[1])
+        if not g["dense"]:   # a dense graph writes one edge's number at a time: they need not avoid each other
+            taken.append(best[1])
         places[k] = best[2]
     xs = [float(places[k][0] / g["px_per_x"] + g["xrange"][0]) for k in range(len(child))]
     ys = [float(places[k][1] / g["px_per_y"] + g["yrange"][0]) for k in range(len(child))]
@@ -525,8 +526,7 @@ def graph_figure(record: dict, view: View, *, height: int | None = None) -> go.F
         yaxis=dict(visible=False, range=g["yrange"], fixedrange=True),
         annotations=patch["layout"]["annotations"],
     )
-    layout["title"] = dict(text=patch["layout"]["title"]["text"], font=dict(size=19), x=0.01, xanchor="left", y=1, yanchor="top",
-                           pad=dict(t=18))
+    layout["title"] = _title(patch["layout"]["title"]["text"])
     fig = go.Figure(layout=layout)
     all_x, all_y = _edge_xy(g, record["child"], record["parent"], range(len(record["child"])))
     fig.add_trace(go.Scatter(x=all_x, y=all_y, mode="lines", line=dict(color=EDGE_IDLE, width=2),
@@ -551,13 +551,23 @@ def graph_figure(record: dict, view: View, *, height: int | None = None) -> go.F
     return fig
 
 
+def _title(text: str) -> dict:
+    return dict(text=text, font=dict(size=19), x=0.01, xanchor="left", y=1, yanchor="top",
+                pad=dict(t=fit.title_pad(len(fit.lines_of(text)))))
+
+
 def graph_animation(record: dict, views: list[View], *, height: int | None = None, autoplay: bool = False,
                     start: str = "first") -> dict:
-    """A step-player payload: the graph at views[0] and one patch per view."""
+    """A step-player payload: the graph at views[0] and one patch per view. Every frame's
+    title takes as many lines as the longest, so that the title never jumps."""
     if not views:
         raise ValueError("an animation needs at least one view")
     height = height or figure_height(record)
     fig = graph_figure(record, views[0], height=height)
     g = _geometry(record, height)
     frames = [_patch(record, g, view) for view in views]
+    titles = fit.wrap_all([f["layout"]["title"]["text"] for f in frames], TITLE_CHARS)
+    for frame, title in zip(frames, titles):
+        frame["layout"]["title"]["text"] = title
+    fig.update_layout(title=_title(titles[0]))
     return animation(fig, frames, labels=[v.label for v in views], autoplay=autoplay, start=start)

@@ -22,6 +22,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from components import figure_fit as fit
 from components.player import animation, compact, placeholder
 from components.theme import BLUE, GREEN, MUTED, ORANGE, PURPLE, VERMILION, figure_layout
 
@@ -246,16 +247,19 @@ def tangle_bars(results: list[dict | None], labels: list[str], *, trials: int, n
     errors = [math.sqrt(r["rate"] * (1 - r["rate"]) / r["trials"]) if r else 0.0 for r in results]
     text = [f"{r['tangled']} of {r['trials']}" if r else "" for r in results]
     colors = [RUN_COLORS[i % len(RUN_COLORS)] if r else "#e5e7eb" for i, r in enumerate(results)]
-    fig = go.Figure(layout=figure_layout(
-        f"Tangled runs out of {trials} random trees of {n} circles ({steps} steps each)"
+    fig = go.Figure(layout=fit.layout(   # its title wrapped to fit a phone
+        f"Tangled runs on {trials} random trees of {n} circles, {steps} steps each"
         + ("" if all(results) else " — computing…"),
-        height=height, margin=dict(l=64, r=16, t=56, b=48), showlegend=False,
+        height=height, margin=dict(l=64, r=16, t=8, b=48), showlegend=False,
+        # Upright names, the optimizer over its step size: four side by side fit a phone's figure.
+        xaxis=dict(tickangle=0, tickfont=dict(size=13), tickvals=labels,
+                   ticktext=["<br>".join(label.split(", ", 1)) for label in labels]),
         yaxis=dict(title="ended tangled", range=[0, 1.08], tickformat=".0%"),
     ))
-    fig.update_layout(title_font_size=17)
     fig.add_trace(go.Bar(
-        x=labels, y=rates, text=text, textposition="inside", insidetextanchor="middle",
-        textfont=dict(size=17, color="white"),
+        # Counts upright at the foot of each bar, clear of its error bar.
+        x=labels, y=rates, text=text, textposition="inside", insidetextanchor="start", textangle=0,
+        textfont=dict(size=16, color="white"),
         marker=dict(color=colors), cliponaxis=False,
         error_y=dict(type="data", array=errors, visible=True, color=MUTED, thickness=1.5, width=8),
         hovertemplate="%{x}: %{y:.0%} tangled<extra></extra>",

@@ -280,7 +280,10 @@ def ranking_figure(names: list[str], colors: list[str], values, frames, labels: 
     final = np.where(np.isfinite(values[:, -1]), values[:, -1], np.inf)
     order = np.argsort(final, kind="stable")
     ys = [fit.wrap(names[i], RANK_NAME_CHARS) for i in order]
-    axis = log_axis(values[np.isfinite(values)], most=4)
+    finite = values[np.isfinite(values)]
+    axis = log_axis(finite, most=4)
+    if finite.size:   # one scale for every frame: a bar that grows is seen to grow
+        axis["range"] = [float(np.log10(finite.min())) - 0.2, float(np.log10(finite.max())) + 0.2]
 
     def at(e) -> list:
         return _points(values[order, min(int(e), values.shape[1] - 1)])
@@ -481,6 +484,8 @@ def compare_figure(epochs, excess, names: list[str], colors: list[str], target: 
                                      legendgroup=name, showlegend=show, line=dict(color=color, width=3.5)), 1, col)
         fig.add_hline(y=target, line=dict(color=INK, width=1.5, dash="dash"), row=1, col=col)
         fig.update_xaxes(title_text="epoch", row=1, col=col)
+    if len(rules) > 1:   # side by side, a phone's panels are too narrow for Plotly's four labels upright
+        fig.update_xaxes(tickvals=[0, _round_below(0.8 * float(epochs[-1]))], tickangle=0)
     axis = log_axis(_floor(excess))
     fig.update_yaxes(**axis, row=1, col=1, title_text=EXCESS_TITLE)
     for c in range(2, len(rules) + 1):
@@ -488,6 +493,14 @@ def compare_figure(epochs, excess, names: list[str], colors: list[str], target: 
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=16)
     return static(_legible(fig))
+
+
+def _round_below(top: float) -> float:
+    """The largest of 1, 2, 5, 10, 20, 50, ... at most `top` (`top` itself below 1)."""
+    if top < 1:
+        return top
+    power = 10 ** math.floor(math.log10(top))
+    return max(m * power for m in (1, 2, 5) if m * power <= top)
 
 
 def targets_figure(epochs_to, names: list[str], colors: list[str], epochs: int, *, title: str) -> dict:

@@ -65,27 +65,32 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+def _side(at: np.ndarray, text: str, taken: list[np.ndarray]) -> tuple[int, int]:
+    """The side of PLACES for a name of the corner drawn at `at` (2,) px: the one where it
+    covers least of the boxes `taken`, and of equals the one facing away from the centre."""
+    def cost(direction):
+        outward = np.dot(direction, at) / (np.linalg.norm(direction) * (np.linalg.norm(at) + 1e-9))
+        return sum(_overlap(_box(at, direction, text), box) for box in taken) - 40 * float(outward)
+    return min(PLACES, key=cost)
+
+
 def _song_labels(X: np.ndarray, titles) -> list[dict]:
     """One scene annotation per occupied corner naming its songs (songs sharing a corner
-    share it), each on the side of its corner where it covers the fewest other corners
-    and names, preferring the side facing away from the cube's centre."""
+    share it), each beside its corner on the side `_side` finds free of the cube's corners
+    and of the names placed before it (the highest and lowest corners first)."""
     corners: dict[tuple, list[str]] = {}
     for point, title in zip(X, titles):
         corners.setdefault(tuple(point), []).append(fit.wrap(str(title), 10))
     if not corners:
         return []
-    texts = ["<br>".join(names) for names in corners.values()]
-    screen = _on_screen(np.array(list(corners)))
-    everything = _on_screen(np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]))
-    markers = [np.array([x - 14, y - 14, x + 14, y + 14]) for x, y in everything]  # a marker and a gap
-    placed, notes = [], []
-    for (corner, text), at in sorted(zip(zip(corners, texts), screen), key=lambda c: -abs(c[1][1])):
-        def cost(direction):
-            box = _box(at, direction, text)
-            outward = float(np.dot(direction, at)) / (np.linalg.norm(direction) * (np.linalg.norm(at) + 1e-9))
-            return sum(_overlap(box, m) for m in markers + placed) - 40 * outward
-        direction = min(PLACES, key=cost)
-        placed.append(_box(at, direction, text))
+    every_corner = _on_screen(np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]))
+    taken = [np.array([x - 14, y - 14, x + 14, y + 14]) for x, y in every_corner]  # a marker and a gap
+    notes = []
+    named = sorted(zip(corners.items(), _on_screen(np.array(list(corners)))), key=lambda c: -abs(c[1][1]))
+    for (corner, names), at in named:
+        text = "<br>".join(names)
+        direction = _side(at, text, taken)
+        taken.append(_box(at, direction, text))
         step = LABEL_PX * np.asarray(direction) / np.linalg.norm(direction)
         xanchor, yanchor = PLACES[direction]
         notes.append(dict(

@@ -282,7 +282,9 @@ def stage(values: dict, hidden: set) -> list:
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage", "autoScale2d"]}),
                     # The layout's positions as CSV: its circles' centres are the trace's points.
                     figure_tools("layout")],
-                    className="ls-figure gl-layout-graph"),
+                    # The caption under it says what the scene shows and its numbers.
+                    className="ls-figure gl-layout-graph", role="figure",
+                    **{"aria-describedby": dom_id(lesson_id("caption", LESSON))}),
                 dcc.Store(id=lesson_id("scene", LESSON)),
                 html.P(id=lesson_id("caption", LESSON), className="gl-caption"),
             ],
@@ -303,7 +305,9 @@ def stage(values: dict, hidden: set) -> list:
                                 "circles overlapping by more than 1 % of a diameter. Link length: the mean, in "
                                 "units of touching (1 = linked circles touch). Crossings: pairs of links that "
                                 "cross.", className="gl-note")],
-                        className="ls-panel gl-metrics-panel"),
+                        # Focusable: on a phone the table scrolls sideways, by keyboard too.
+                        className="ls-panel gl-metrics-panel", tabIndex="0", role="region",
+                        **{"aria-label": "Measures at this step"}),
                 ],
                 className="gl-lower",
             ),
@@ -328,6 +332,11 @@ def _metric_rows() -> list:
     ]
 
 
+#: The tangle bars' text alternative: their numbers are the bar labels and the narration's.
+TANGLE_ALT = ("Bar chart: for each optimizer at its own best step size, the share of the same random "
+              "16-circle trees it leaves tangled; the bars fill in as each optimizer's runs finish.")
+
+
 def _tangle_panel() -> html.Div:
     return html.Div(
         dcc.Loading(
@@ -335,10 +344,12 @@ def _tangle_panel() -> html.Div:
              dcc.Graph(id=lesson_id("tangle-graph", LESSON), style={"height": "340px"},
                        figure=show_tangle_rates(*[None] * len(TANGLE_OPTIMIZERS)),
                        config={"displaylogo": False, "displayModeBar": False, "responsive": True}),
-             figure_tools("tangle")],
+             figure_tools("tangle"),
+             html.P(TANGLE_ALT, id=lesson_id("tangle-alt", LESSON), className="ls-sr-only")],
             type="circle", delay_show=300, overlay_style=DIMMED,
         ),
-        id=ENGINE.panel_id("tangle"), className="ls-figure ls-hidden",
+        id=ENGINE.panel_id("tangle"), className="ls-figure ls-hidden", role="figure",
+        **{"aria-describedby": dom_id(lesson_id("tangle-alt", LESSON))},
     )
 
 

@@ -302,6 +302,13 @@ def _compare_payloads(result: dict, epochs: int, title: str) -> dict:
     }
 
 
+def _scrolling(table: html.Table, title: str) -> html.Div:
+    """A table in a box of the panel's width that scrolls sideways when the table is wider
+    (on a phone), so the page does not; focusable and named, to scroll it by keyboard too."""
+    return html.Div(table, className="lab-scroll", tabIndex="0", role="region",
+                    **{"aria-label": f"{title} (table, scrolls sideways)"})
+
+
 def _summary_table(result: dict, title: str) -> list:
     def fmt(x):
         return "—" if x is None or not np.isfinite(x) else f"{x:g}"
@@ -312,9 +319,9 @@ def _summary_table(result: dict, title: str) -> list:
     per_epoch = result["steps_per_epoch"]
     return [
         html.H3(title),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in (
+        _scrolling(html.Table([html.Thead(html.Tr([html.Th(h) for h in (
             "", "seeds reaching the target", "median epochs", "median evaluations")])),
-                    html.Tbody(body)], className="ls-table"),
+                               html.Tbody(body)], className="ls-table"), title),
         html.P(f"Target: the loss within {TARGET:g} of the best line's loss. Evaluations: gradient evaluations "
                f"({per_epoch} per epoch) plus the extra loss evaluations a rule makes, until the target. "
                "“—”: fewer than half of the seeds reached it.", className="lab-note"),
@@ -346,12 +353,13 @@ def _race_table(result: dict, runs: list[dict]) -> list:
                              html.Td("—" if not np.isfinite(to) else f"{to:g}"),
                              html.Td(f"{median(result['final'][o]):.2g}"),
                              html.Td(f"{int(result['first'][o])}"), html.Td(f"{int(result['lowest'][o])}")]))
+    title = f"The race on {seeds} seeds"
     return [
-        html.H3(f"The race on {seeds} seeds"),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in (
+        html.H3(title),
+        _scrolling(html.Table([html.Thead(html.Tr([html.Th(h) for h in (
             "", "seeds within the target", "median epochs to it", "median loss above the best at the end",
             "seeds where it got there first", "seeds where it ended lowest")])), html.Tbody(body)],
-            className="ls-table"),
+            className="ls-table"), title),
         html.P(f"Seeds 0 to {seeds - 1}: new noise, new start; each optimizer at the rate it won on seed 0. "
                f"Target: the loss within {TARGET:g} of the best line's. Ties count for each optimizer tied.",
                className="lab-note"),

@@ -10,12 +10,6 @@ from tests.browser.steps import LESSONS, axe_violations, emulate, walk
 
 pytestmark = pytest.mark.browser
 
-#: Lessons whose every step was seen to pass this walk; the others' figures were being
-#: refitted for phones when the walk was written, and a clean-clone run failed three
-#: walks near its end without naming them yet (issue 18 stays open until they pass).
-UNVERIFIED = {"/computational-graph", "/rnn", "/graph-layout", "/optimizer-lab"}
-WALKED = [pytest.param(p, marks=pytest.mark.xfail(reason="not yet seen to pass (issue 18)", strict=False))
-          if p in UNVERIFIED else p for p in LESSONS]
 
 ALTS = """
 return Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden)'))
@@ -25,7 +19,7 @@ return Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden)'))
 """
 
 
-@pytest.mark.parametrize("path", WALKED)
+@pytest.mark.parametrize("path", LESSONS)
 def test_every_step_passes_axe_and_describes_its_figures(dash_duo, path):
     emulate(dash_duo, 1400, 900, mobile=False)
     start(dash_duo, app, path)

@@ -10,15 +10,8 @@ from tests.browser.steps import LESSONS, axe_violations, emulate, layout_problem
 
 pytestmark = pytest.mark.browser
 
-#: Lessons whose every step was seen to pass this walk; the others' figures were being
-#: refitted for phones when the walk was written, and a clean-clone run failed three
-#: walks near its end without naming them yet (issue 18 stays open until they pass).
-UNVERIFIED = {"/computational-graph", "/rnn", "/graph-layout", "/optimizer-lab"}
-WALKED = [pytest.param(p, marks=pytest.mark.xfail(reason="not yet seen to pass (issue 18)", strict=False))
-          if p in UNVERIFIED else p for p in LESSONS]
 
-
-@pytest.mark.parametrize("path", WALKED)
+@pytest.mark.parametrize("path", LESSONS)
 def test_every_step_fits_a_phone_and_passes_axe(dash_duo, path):
     emulate(dash_duo, 360, 740)
     start(dash_duo, app, path)
