@@ -93,3 +93,24 @@ def assert_legend_below(legend: dict) -> None:
     """A horizontal legend at the bottom of the figure, in a band of its own."""
     assert legend.get("orientation") == "h", legend
     assert legend.get("yref") == "container" and legend.get("y") == 0 and legend.get("yanchor") == "bottom", legend
+
+
+def every_step(page) -> list[dict]:
+    """The engine's outputs of every step of a lesson page, at its default settings."""
+    from app.main import app
+
+    with app.server.test_request_context():
+        return [page.ENGINE.outputs(i, page.SCHEMA.defaults()) for i in range(len(page.STEPS))]
+
+
+def assert_every_step_legible(steps: list[dict], graphs, **options) -> None:
+    """`assert_legible` for each shown figure of `graphs` at every step, naming the step."""
+    for step, out in enumerate(steps):
+        for name in graphs:
+            payload = out[f"figure:{name}"]
+            if payload is None or "ls-hidden" in out.get(f"box:{name}", ""):
+                continue
+            try:
+                assert_legible(payload, **options)
+            except AssertionError as error:
+                raise AssertionError(f"step {step + 1}, {name}: {error}") from None

@@ -8,25 +8,20 @@ import numpy as np
 import pytest
 
 from app.lessons import computational_graph as experiments
-from app.main import app
+from app.main import app  # noqa: F401 - the pages need the app
 from components import graph_figures as figures
 from components.theme import VERMILION
 from pages import computational_graph as page
-from tests.figure_checks import assert_legible
+from tests.figure_checks import assert_every_step_legible, every_step
 
 
 @pytest.fixture(scope="module")
 def steps():
-    with app.server.test_request_context():
-        return [page.ENGINE.outputs(i, page.SCHEMA.defaults()) for i in range(len(page.STEPS))]
+    return every_step(page)
 
 
 def test_every_step_s_graph_is_legible_and_its_title_never_jumps(steps):
-    for step, out in enumerate(steps):
-        try:
-            assert_legible(out["figure:graph"], title_chars=figures.TITLE_CHARS)
-        except AssertionError as error:
-            raise AssertionError(f"step {step + 1}: {error}") from None
+    assert_every_step_legible(steps, ["graph"], title_chars=figures.TITLE_CHARS)
 
 
 def _label_boxes(record: dict, height: int):

@@ -3,31 +3,22 @@ below the plot; in the race every optimizer has a colour and a dash of its own."
 
 import pytest
 
-from app.main import app
+from app.main import app  # noqa: F401 - the pages need the app
 from app.ml import optim
 from components import optimizer_lab_figures as figures
 from pages import optimizer_lab as page
-from tests.figure_checks import assert_legible, shown
+from tests.figure_checks import assert_every_step_legible, every_step, shown
 
 RACE = [s.figure for s in page.STEPS].index("race")
 
 
 @pytest.fixture(scope="module")
 def steps():
-    with app.server.test_request_context():
-        return [page.ENGINE.outputs(i, page.SCHEMA.defaults()) for i in range(len(page.STEPS))]
+    return every_step(page)
 
 
 def test_every_step_s_figures_are_legible(steps):
-    for step, out in enumerate(steps):
-        for name in page.ENGINE.graphs:
-            payload = out[f"figure:{name}"]
-            if "ls-hidden" in out[f"box:{name}"]:
-                continue
-            try:
-                assert_legible(payload)
-            except AssertionError as error:
-                raise AssertionError(f"step {step + 1}, {name}: {error}") from None
+    assert_every_step_legible(steps, page.ENGINE.graphs)
 
 
 def test_every_optimizer_has_a_style_no_other_has():

@@ -4,29 +4,20 @@ their lines from frame to frame, legends below the plot, and axis labels that fi
 import numpy as np
 import pytest
 
-from app.main import app
+from app.main import app  # noqa: F401 - the pages need the app
 from components import figure_fit as fit
 from components import rnn_figures as figures
 from pages import rnn as page
-from tests.figure_checks import assert_legible, shown
+from tests.figure_checks import assert_every_step_legible, every_step, shown
 
 
 @pytest.fixture(scope="module")
 def steps():
-    with app.server.test_request_context():
-        return [page.ENGINE.outputs(i, page.SCHEMA.defaults()) for i in range(len(page.STEPS))]
+    return every_step(page)
 
 
 def test_every_step_s_figures_are_legible(steps):
-    for step, out in enumerate(steps):
-        for name in page.SLOTS:
-            payload = out[f"figure:{name}"]
-            if payload is None:
-                continue
-            try:
-                assert_legible(payload)
-            except AssertionError as error:
-                raise AssertionError(f"step {step + 1}, {name}: {error}") from None
+    assert_every_step_legible(steps, page.SLOTS)
 
 
 def test_the_pitch_axis_names_no_two_pitches_a_semitone_apart():
