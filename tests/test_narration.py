@@ -36,3 +36,21 @@ def test_every_lesson_narration_parses_and_ends_in_free_play(path):
     assert len(steps) >= 3
     assert all(s.title and s.body for s in steps)
     assert steps[-1].figure == "free", "a lesson's last step is free play"
+
+
+def step_of_words(words: int, attributes: str = "") -> object:
+    """A step titled "T" whose caption has `words` words in all (the title counts)."""
+    return parse_steps("## T\nfigure: a\n" + attributes + "\n" + " ".join(["word"] * (words - 1)))[0]
+
+
+@pytest.mark.parametrize("words, attributes, seconds", [
+    (4, "", 12.0),                     # short: the least time, 12 s
+    (320, "", 124.0),                  # 320 words at 160 a minute (120 s), then the figure's 4 s
+    (320, "play: yes\n", 128.0),       # a step that plays its run gives the figure 8 s
+    (320, "duration: 200\n", 200.0),   # never less than the step's own duration
+])
+def test_presenter_pacing_reads_the_caption_at_160_words_a_minute_then_gives_the_figure_its_time(
+        words, attributes, seconds):
+    step = step_of_words(words, attributes)
+    assert step.words == words
+    assert step.presenter_seconds == seconds

@@ -105,3 +105,27 @@ def test_tour_progress_survives_a_reload(dash_duo):
     resume.click()
     dash_duo.wait_for_text_to_equal(".ls-progress", "Step 3 of 9")
     assert_clean(dash_duo)
+
+
+def test_presenter_paces_every_step_by_its_caption_and_says_formulas_in_words(dash_duo):
+    from components.narration import _FORMULA
+    from components.spoken_math import spoken
+    from pages.perceptron import STEPS
+
+    k = next(i for i, s in enumerate(STEPS) if _FORMULA.search(s.body)) + 1
+    start(dash_duo, app, f"/perceptron?step={k}&present=1&auto=0")
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {len(STEPS)}")
+    driver = dash_duo.driver
+    wait_until(lambda: driver.execute_script("return (window.learnscapePresenter.steps || []).length"),
+               message="the presenter to know the steps")
+    # the pacing rule (components/narration.py): every step stays up its presenter_seconds
+    durations = driver.execute_script("return window.learnscapePresenter.steps.map(s => s.duration)")
+    assert durations == [s.presenter_seconds for s in STEPS]
+    # what speech says: the narration with each formula in words, no TeX left
+    said = driver.execute_script("return window.learnscapePresenter.narrationText().text")
+    formulas = [m.group(1) or m.group(2) for m in _FORMULA.finditer(STEPS[k - 1].body)]
+    assert formulas
+    for tex in formulas:
+        assert " ".join(spoken(tex).split()) in said, (tex, said[:300])
+    assert "$" not in said and "\\" not in said
+    assert_clean(dash_duo)
