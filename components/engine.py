@@ -256,7 +256,6 @@ class Lesson:
         what the cache holds (`answer_from_cache`), and, only when something must
         be computed, the background callback it hands the step to, which reports
         progress (`answer`)."""
-        names = list(self.output_map())
         setting_kind = Input if self.live_settings else State
         inputs = [Input(lesson_id("step", self.id), "data"),
                   *[setting_kind(setting_id(self.id, n), "value") for n in self.schema.names],
@@ -295,14 +294,14 @@ class Lesson:
                 "extra": dict(zip(self.extra_inputs, rest[n:])), "triggered": self._triggered(list(self.extra_inputs))}
 
     def answer(self, report, request) -> list:
-        """The step callback's outputs, in `output_map` order, for a `_request`."""
+        """The step callback's outputs, in `output_map` order, for a `request` (any garbage in
+        it is cleaned like the browser's values)."""
         request = request if isinstance(request, dict) else {}
-        triggered = request.get("triggered")
+        triggered = request.get("triggered") if isinstance(request.get("triggered"), str) else None
         raw, extra = request.get("raw"), request.get("extra")
         out = self.outputs(request.get("step"), raw if isinstance(raw, dict) else {},
-                           extra if isinstance(extra, dict) else {},
-                           triggered=triggered if isinstance(triggered, str) else None, report=report)
-        if request.get("triggered") is None:   # the page's first run: keep the notes the link left beside its fields
+                           extra if isinstance(extra, dict) else {}, triggered=triggered, report=report)
+        if triggered is None:   # the page's first run: keep the notes the link left beside its fields
             out.update({f"note:{n}": dash.no_update for n in self.schema.names if not out[f"note:{n}"]})
         return [out[name] for name in self.output_map()]
 
