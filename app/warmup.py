@@ -230,10 +230,7 @@ def triggered_by(callback: Callback, page: Page, key: str) -> bool:
 def compute_key(page: Page) -> str | None:
     """"<id>.data" of the store through which a background lesson's quick answer
     hands a step it cannot answer from the cache to its background callback."""
-    for id_, _props in page.components.values():
-        if isinstance(id_, dict) and id_.get("type") == "ls-compute":
-            return f"{stringify(id_)}.data"
-    return None
+    return _store_key(page, "ls-compute")
 
 
 def handed_over(page: Page, callbacks: list[Callback], response) -> list[dict]:
@@ -262,8 +259,13 @@ def lesson_pages() -> list[dict]:
 
 def step_key(page: Page) -> str | None:
     """"<id>.data" of the lesson's step store, if the page has one."""
+    return _store_key(page, "ls-step")
+
+
+def _store_key(page: Page, kind: str) -> str | None:
+    """"<id>.data" of the page's first store whose id has type `kind`, or None."""
     for id_, _props in page.components.values():
-        if isinstance(id_, dict) and id_.get("type") == "ls-step":
+        if isinstance(id_, dict) and id_.get("type") == kind:
             return f"{stringify(id_)}.data"
     return None
 
