@@ -29,7 +29,9 @@ penalty), so training and test loss compare directly.
 
 from __future__ import annotations
 
+import functools
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -55,8 +57,9 @@ CURVE_POINTS = 300                      # curve epochs recorded (all of them for
 # x parameters for the maps. 4e10 is a little more than the lesson's largest
 # run (10 layers x 100 neurons, 200 epochs on 300 + 300 points: 3.4e10).
 WORK_MAX = 4e10
-#: Work of one chunk of ``advance`` (see epochs_per_chunk): about a tenth of a second.
-CHUNK_WORK = 3e8
+#: Work of one chunk of ``advance`` (see epochs_per_chunk): about half a second, long enough for
+#: the records of its epochs to be computed beside the training (see advance).
+CHUNK_WORK = 1.5e9
 
 REGULARIZATIONS = ("none", "l1", "l2")
 
@@ -295,14 +298,21 @@ def _evaluate(model: MLP, params, X, y) -> tuple[float, float]:
     if len(X) == 0:
         return math.nan, math.nan
     with np.errstate(over="ignore", invalid="ignore"):
-        out = model.forward(params, X)
+        return _scored(model, model.forward(params, X), y)
+
+
+def _scored(model: MLP, out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Data loss and accuracy of the network outputs `out` (n, m) for labels y (n,)."""
+    with np.errstate(over="ignore", invalid="ignore"):
         targets = y if model.loss == "softmax_ce" else np.eye(model.layer_sizes[-1])[y]
         loss = float(LOSSES[model.loss].value(out, targets).mean())
     return loss, float(np.mean(out.argmax(axis=1) == y))
 
 
 def _frame(spec: RunSpec, model: MLP, params, window: float, epoch: int) -> tuple:
-    _, _, scores = decision_grid(model, params, (-window, window), (-window, window), spec.resolution)
+    # float32: the map is stored in float32 and drawn in colours; no cell changes class (see decision_grid)
+    _, _, scores = decision_grid(model, params, (-window, window), (-window, window), spec.resolution,
+                                 dtype=np.float32)
     classes, confidence = class_confidence(scores)
     neurons = None
     if spec.neuron_resolution and spec.layers:
@@ -337,6 +347,10 @@ def advance(spec: RunSpec, progress: Progress, epochs: int) -> Progress:
     the weights of a step stop being finite; the weights are the last finite
     ones. A finite epoch whose recorded loss is not finite stops the run too,
     that epoch counted as done.
+
+    An epoch's records (its evaluation and its decision map) are computed on a
+    second thread while training goes on (numpy's matrix products leave the
+    interpreter free), so a run takes about the longer of the two, not their sum.
     """
     if progress.done:
         return progress
@@ -345,27 +359,59 @@ def advance(spec: RunSpec, progress: Progress, epochs: int) -> Progress:
     model, optimizer, data = build(spec)
     n = len(data.X_train)
     batch = spec.batch_size if 0 < spec.batch_size < n else n
+    recorded = _curve_set(spec.epochs, spec.frames) | _frame_set(spec.epochs, spec.frames)
     params, state = progress.params, progress.opt_state
-    curve, frames = list(progress.curve), list(progress.frames)
+    pending = []        # (Progress after a recorded epoch, its records on the second thread)
+    waiting = None      # a recorded epoch whose training loss the next full-batch pass gives
     epoch = progress.epoch
-    with divergence.quiet():
+    # A pool per call: a pool made before a fork would have no thread in the child.
+    with ThreadPoolExecutor(max_workers=1) as pool, divergence.quiet():
+        def submit(after: Progress, train=None):
+            pending.append((after, pool.submit(_records, spec, model, data, after, train)))
+
         for epoch in range(progress.epoch, min(progress.epoch + int(epochs), spec.epochs)):
             order = np.random.default_rng([spec.seed, epoch]).permutation(n) if batch < n else None
             for begin in range(0, n, batch):
                 rows = slice(None) if order is None else order[begin:begin + batch]
-                loss, grads = model.loss_and_grad(params, data.X_train[rows], data.y_train[rows])
+                loss, grads, out = model.loss_grad_and_output(params, data.X_train[rows], data.y_train[rows])
+                if waiting is not None:        # full batch: out is the network's answer on every training point
+                    submit(waiting, _scored(model, out, data.y_train))
+                    waiting = None
                 updates, new_state = optimizer.update(grads, state, params)
                 new_params = optim.apply_updates(params, updates)
                 why = divergence.reason(loss, new_params)
                 if why is not None:
-                    return _stop(params, state, curve, frames, epoch, epoch + 1, why)
+                    current = _collect(progress, pending)
+                    if current.done:        # an earlier epoch's recorded loss stopped it
+                        return current
+                    return _stop(params, state, current.curve, current.frames, epoch, epoch + 1, why)
                 params, state = new_params, new_state
-            current = _record(spec, model, data, Progress(epoch + 1, params, state, curve, frames))
-            curve, frames = current.curve, current.frames
-            if curve and curve[-1][0] == epoch + 1 and (why := divergence.reason(curve[-1][1], params)):
-                return _stop(params, state, curve, frames, epoch + 1, epoch + 1, why)
+            if epoch + 1 in recorded:
+                after = Progress(epoch + 1, params, state, [], [])
+                if batch == n and epoch + 1 < spec.epochs:
+                    waiting = after
+                else:
+                    submit(after)
+        if waiting is not None:
+            submit(waiting)
+        current = _collect(progress, pending)
+    if current.done:
+        return current
     last = epoch + 1 if spec.epochs > progress.epoch else progress.epoch
-    return Progress(last, params, state, curve, frames, done=last >= spec.epochs)
+    return Progress(last, params, state, current.curve, current.frames, done=last >= spec.epochs)
+
+
+def _collect(progress: Progress, pending: list) -> Progress:
+    """`progress` with the pending records appended in epoch order; stopped (done) at the
+    first epoch whose recorded loss is not finite, with that epoch's weights."""
+    curve, frames = list(progress.curve), list(progress.frames)
+    for after, future in pending:
+        row, frame = future.result()
+        curve += [row] if row else []
+        frames += [frame] if frame else []
+        if row and (why := divergence.reason(row[1], after.params)):
+            return _stop(after.params, after.opt_state, curve, frames, after.epoch, after.epoch, why)
+    return progress._replace(curve=curve, frames=frames)
 
 
 def _stop(params, state, curve, frames, done: int, diverged_in: int, why: str) -> Progress:
@@ -374,25 +420,36 @@ def _stop(params, state, curve, frames, done: int, diverged_in: int, why: str) -
                     message=divergence.message("epoch", diverged_in, why))
 
 
+def _records(spec: RunSpec, model: MLP, data: Data, progress: Progress, train=None) -> tuple:
+    """The curve row and the frame of progress.epoch (None where that epoch has none).
+    train: (loss, accuracy) on the training points, when already known."""
+    e = progress.epoch
+    row = frame = None
+    with divergence.quiet():
+        if e in _curve_set(spec.epochs, spec.frames):
+            loss, acc = train or _evaluate(model, progress.params, data.X_train, data.y_train)
+            test_loss, test_acc = _evaluate(model, progress.params, data.X_test, data.y_test)
+            row = (e, loss, acc, test_loss, test_acc)
+        if e in _frame_set(spec.epochs, spec.frames):
+            frame = _frame(spec, model, progress.params, window_of(spec, data), e)
+    return row, frame
+
+
 def _record(spec: RunSpec, model: MLP, data: Data, progress: Progress) -> Progress:
     """Append the records of progress.epoch (if it is a curve or frame epoch)."""
-    e = progress.epoch
-    curve, frames = progress.curve, progress.frames
-    if e in _curve_set(spec.epochs, spec.frames):
-        loss, acc = _evaluate(model, progress.params, data.X_train, data.y_train)
-        test_loss, test_acc = _evaluate(model, progress.params, data.X_test, data.y_test)
-        curve = curve + [(e, loss, acc, test_loss, test_acc)]
-    if e in _frame_set(spec.epochs, spec.frames):
-        frames = frames + [_frame(spec, model, progress.params, window_of(spec, data), e)]
-    return progress._replace(curve=curve, frames=frames)
+    row, frame = _records(spec, model, data, progress)
+    return progress._replace(curve=progress.curve + ([row] if row else []),
+                             frames=progress.frames + ([frame] if frame else []))
 
 
-def _curve_set(epochs: int, frames: int) -> set:
-    return set(curve_epochs(epochs, frames).tolist())
+@functools.lru_cache(maxsize=64)
+def _curve_set(epochs: int, frames: int) -> frozenset:
+    return frozenset(curve_epochs(epochs, frames).tolist())
 
 
-def _frame_set(epochs: int, frames: int) -> set:
-    return set(frame_epochs(epochs, frames).tolist())
+@functools.lru_cache(maxsize=64)
+def _frame_set(epochs: int, frames: int) -> frozenset:
+    return frozenset(frame_epochs(epochs, frames).tolist())
 
 
 def finish(spec: RunSpec, progress: Progress) -> dict:

@@ -127,7 +127,8 @@ def test_training_resumes_from_a_saved_state_and_deletes_it_when_done():
 
 
 def test_a_long_run_saves_its_state_between_chunks():
-    spec = SMALL._replace(layers=3, width=100, epochs=150)     # about 70 epochs a chunk
+    spec = SMALL._replace(layers=3, width=100)
+    spec = spec._replace(epochs=2 * dr.epochs_per_chunk(spec) + 10)     # three chunks
     store = CountingStore()
     ex.run_of(spec, store, save_every_s=0.0)
     assert store.writes.count(ex.run_key("progress", spec)) == 2

@@ -36,6 +36,43 @@ def test_results_do_not_depend_on_where_the_chunks_end(batch_size):
     assert same_run(dr.finish(spec, progress), dr.train_run(spec))
 
 
+@pytest.mark.parametrize("batch_size", [0, 25])
+def test_every_curve_row_is_the_network_of_that_epoch_on_all_its_points(batch_size):
+    """Full batch reads an epoch's training loss off the next pass's outputs and the
+    records are computed beside the training: each row must still be exactly what
+    evaluating that epoch's weights gives."""
+    spec = SMALL._replace(batch_size=batch_size, keep_path=True, frames=12)
+    run = dr.train_run(spec)
+    model, _, data = dr.build(spec)
+    assert run["frame_epochs"].tolist() == run["curve_epochs"].tolist() == list(range(13))
+    for e, flat in enumerate(run["path"]):
+        params = model.unflatten(flat)
+        train = dr._evaluate(model, params, data.X_train, data.y_train)
+        test = dr._evaluate(model, params, data.X_test, data.y_test)
+        assert (run["loss"][e], run["accuracy"][e]) == train
+        assert (run["test_loss"][e], run["test_accuracy"][e]) == test
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 100])
+def test_a_recorded_loss_that_is_not_finite_stops_the_run_at_that_epoch(monkeypatch, chunk):
+    """The records come from a second thread; the run must still stop at the first epoch
+    whose recorded loss is not finite, with that epoch's weights, wherever the chunks end."""
+    real = dr._records
+    def records(spec, model, data, progress, train=None):
+        row, frame = real(spec, model, data, progress, train)
+        return ((row[0], math.inf, *row[2:]) if progress.epoch in (5, 9) else row), frame
+    monkeypatch.setattr(dr, "_records", records)
+    spec = SMALL._replace(keep_path=True, frames=12)
+    progress = dr.start(spec)
+    while not progress.done:
+        progress = dr.advance(spec, progress, chunk)
+    run = dr.finish(spec, progress)
+    assert run["curve_epochs"].tolist() == run["frame_epochs"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert run["diverged_at"] == 5 and progress.epoch == 5
+    assert run["message"] == "diverged in epoch 5: the loss became inf"
+    assert np.array_equal(run["params"], run["path"][-1])
+
+
 def test_frames_and_resolution_do_not_change_the_training():
     a = dr.train_run(SMALL)
     b = dr.train_run(SMALL._replace(frames=1, resolution=8))

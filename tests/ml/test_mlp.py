@@ -376,6 +376,30 @@ def test_decision_grid_at_full_resolution_is_chunked_correctly():
     np.testing.assert_allclose(proba.reshape(-1, 2)[-5:], model.predict_proba(params, last))
 
 
+def test_decision_grid_in_float32_gives_the_same_classes_and_scores_to_1e_5():
+    model = MLP((2, 100, 100, 100, 3))
+    params = model.init(3)
+    _, _, exact = decision_grid(model, params, (-3, 3), (-3, 3), 40)
+    _, _, quick = decision_grid(model, params, (-3, 3), (-3, 3), 40, dtype=np.float32)
+    assert quick.dtype == np.float64 and quick.shape == exact.shape
+    assert np.abs(quick - exact).max() < 1e-5
+    assert np.array_equal(quick.argmax(axis=-1), exact.argmax(axis=-1))
+    with pytest.raises(ValueError, match="float32 or float64"):
+        decision_grid(model, params, dtype="int8")
+    with pytest.raises(ValueError, match="float32 or float64"):
+        decision_grid(model, params, dtype="no such type")
+
+
+def test_loss_grad_and_output_is_loss_and_grad_and_the_forward_pass():
+    model = MLP((2, 7, 4, 3), "tanh", l2=0.1)
+    params = model.init(2)
+    X, y = np.random.default_rng(0).normal(size=(9, 2)), np.arange(9) % 3
+    loss, grads, out = model.loss_grad_and_output(params, X, y)
+    same_loss, same_grads = model.loss_and_grad(params, X, y)
+    assert loss == same_loss and all(np.array_equal(grads[k], same_grads[k]) for k in grads)
+    assert np.array_equal(out, model.forward(params, X))
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"resolution": mlp.RESOLUTION_MAX + 1}, "RESOLUTION_MAX"),
     ({"resolution": 1}, "RESOLUTION_MAX"),
