@@ -162,6 +162,10 @@ def _layout(positions: Any, radius: float) -> np.ndarray:
 
 
 def _canonical(e: np.ndarray) -> np.ndarray:
+    if len(e) and (e[:, 0] < e[:, 1]).all():
+        keys = e[:, 0] * (int(e.max()) + 1) + e[:, 1]
+        if (np.diff(keys) > 0).all():       # canonical already (as every edge list made here is): no sort
+            return e
     e = np.sort(e, axis=1)
     return np.unique(e, axis=0) if len(e) else e.reshape(0, 2)
 

@@ -472,3 +472,16 @@ def test_limits_are_consistent():
     assert gl.MAX_NODES == 20_000
     assert gl.MAX_NODES * gl.MAX_STEPS > gl.MAX_NODE_STEPS >= gl.MAX_NODES * 500
     assert math.isfinite(gl.DIVERGENCE_EXTENT)
+
+
+def test_edges_come_out_canonical_whether_or_not_they_went_in_canonical():
+    """An edge list already canonical is returned as it is (no sort); any other is sorted
+    within rows, deduplicated and sorted by rows: both give the same list."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(2, 60))
+        e = rng.integers(0, n, size=(int(rng.integers(1, 80)), 2))
+        e = e[e[:, 0] != e[:, 1]].astype(np.int64)
+        expected = np.unique(np.sort(e, axis=1), axis=0)
+        assert np.array_equal(gl._edges(e, n), expected)
+        assert np.array_equal(gl._edges(expected, n), expected)
