@@ -37,6 +37,7 @@ from app.ml import optim
 from components import graph_layout_figures as figures
 from components.controls import widget_value
 from components.run_files import figure_tools
+from components.computing import DIMMED, computing
 from components.engine import Lesson, View
 from components.ids import dom_id, lesson_id, player_id, setting_id
 from components.narration import load_steps
@@ -261,7 +262,6 @@ show_step = ENGINE.register()
 # -- layout ----------------------------------------------------------------------------------
 
 #: While a run is computed, the figures stay visible, dimmed, under the spinner.
-DIMMED = {"visibility": "visible", "opacity": 0.35}
 #: The cells of the metrics table, one per run (row); the browser writes them for each frame.
 METRIC_CELLS = ("name", "note", "energy", "overlaps", "length", "crossings")
 
@@ -273,7 +273,7 @@ def layout(**query) -> html.Div:
 def stage(values: dict, hidden: set) -> list:
     return [
         ENGINE.step_player(label="step"),
-        dcc.Loading(
+        computing(
             [
                 html.Div([dcc.Graph(
                     id=lesson_id("layout-graph", LESSON), style={"height": f"{scene_height(1)}px"},
@@ -288,7 +288,7 @@ def stage(values: dict, hidden: set) -> list:
                 dcc.Store(id=lesson_id("scene", LESSON)),
                 html.P(id=lesson_id("caption", LESSON), className="gl-caption"),
             ],
-            type="circle", delay_show=400, parent_className="gl-loading", overlay_style=DIMMED,
+            "Laying out the circles", delay_show=400, parent_className="gl-loading",
         ),
         _tangle_panel(),
         _playground(values, hidden),

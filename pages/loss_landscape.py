@@ -31,6 +31,7 @@ from app.lessons.loss_landscape import CASE_RUNS, NETS, RESOLUTION, thin
 from app.ml import datasets, optim
 from components import decision_figures
 from components import landscape_figures as figures
+from components.computing import computing
 from components.engine import Lesson, View, step_index
 from components.ids import lesson_id, setting_id
 from components.narration import load_steps
@@ -741,13 +742,13 @@ def stage(values: dict, hidden: set) -> list:
         _choice_panel("net_seed", values, hidden),
         _choice_panel("digit_optimizer", values, hidden),
         ENGINE.step_player(label="step"),
-        dcc.Loading(
+        computing(
             [
                 html.Div([ENGINE.graph("surface"), ENGINE.graph("contour")], className="ls-figures-row"),
                 html.Div([ENGINE.graph("side"), html.Div(id=lesson_id("facts", LESSON), className="ls-panel ll-facts")],
                          className="ll-lower"),
             ],
-            type="circle", delay_show=300, className="ll-loading",
+            "Computing the loss landscape",
         ),
         dcc.Loading(html.Div(id=ENGINE.panel_id("table"), className="ls-panel ls-hidden"), type="dot", delay_show=300),
         _export_panel(),

@@ -28,6 +28,7 @@ from app.lessons.optimizer_lab import (CASES, COMPARE_EPOCHS, EPOCHS_MAX, FREE_S
                                        TRUTH, best_line, build_optimizer, problem, thin, window_around)
 from app.ml import adaptive, optim
 from components import optimizer_lab_figures as figures
+from components.computing import computing
 from components.engine import HIDDEN, Lesson, View
 from components.ids import lesson_id, setting_id
 from components.narration import load_steps
@@ -489,7 +490,7 @@ def layout(**query) -> html.Div:
 def stage(values: dict, hidden: set) -> list:
     return [
         ENGINE.step_player(label="epoch"),
-        dcc.Loading(
+        computing(
             html.Div(
                 [
                     html.Div([_graph("left"), _graph("right")], className="ls-figures-row"),
@@ -501,7 +502,7 @@ def stage(values: dict, hidden: set) -> list:
                 ],
                 className="lab-stack",
             ),
-            type="circle", delay_show=400,
+            "Running the optimizers", delay_show=400,
         ),
         _settings_panel(values, hidden),
     ]

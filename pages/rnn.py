@@ -27,6 +27,7 @@ from app.lessons.rnn import (CLIP_DEMO, COPY_RUN, HELD_OUT, HIDDEN_MAX, HISTORY_
 from app.ml import audio, melodies, optim, rnn
 from components import rnn_figures as figures
 from components.melody_keyboard import key_id, key_label, melody_keyboard
+from components.computing import computing
 from components.engine import Lesson, View
 from components.ids import lesson_id, setting_id
 from components.narration import load_steps
@@ -552,10 +553,10 @@ def stage(values: dict, hidden: set) -> list:
         _settings_panel(values, hidden),
         _own_melody_panel(values, hidden),
         _generation_panel(values, hidden),
-        dcc.Loading(html.Div([_slot(name) for name in SLOTS]
-                             + [html.Div(id=ENGINE.panel_id("summary"), className="ls-panel rnn-summary ls-hidden")],
-                             className="rnn-figures"),
-                    type="circle", delay_show=400),
+        computing(html.Div([_slot(name) for name in SLOTS]
+                           + [html.Div(id=ENGINE.panel_id("summary"), className="ls-panel rnn-summary ls-hidden")],
+                           className="rnn-figures"),
+                  "Training the network and writing its melodies", delay_show=400),
         dcc.Store(id=lesson_id("melody", LESSON)),
     ]
 
