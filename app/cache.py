@@ -88,12 +88,25 @@ class _Guard:
 
     def backend(self):
         """The cache backend to use now, or None (no app, or backend resting)."""
+        found = self.backend_and_prefix()
+        return found[0] if found else None
+
+    def backend_and_prefix(self) -> tuple[object, str] | None:
+        """The cache backend to use now and what to put before a key so that it is in
+        this code version's key space, or None (no app, or backend resting).
+
+        flask-caching hands CACHE_KEY_PREFIX to the Redis backend, which adds it to
+        every key itself; the filesystem and in-process backends take no prefix, so
+        it is added here (see init_app; without it a deploy on the same cache folder
+        would answer with the old code's results)."""
         if time.monotonic() < self.skip_until:
             return None
         app = current_app if has_app_context() else self.app
         if app is None or cache not in app.extensions.get("cache", {}):
             return None
-        return app.extensions["cache"][cache]
+        backend = app.extensions["cache"][cache]
+        prefix = "" if getattr(backend, "key_prefix", "") else app.extensions.get(PREFIX_EXTENSION, "")
+        return backend, prefix
 
     def failed(self, action: str, error: Exception) -> None:
         retry = self.settings.cache_retry_s if self.settings else 15.0
@@ -125,6 +138,17 @@ def cached_only():
         _cached_only.reset(token)
 
 
+#: Where init_app keeps a server's key prefix (flask-caching keeps its config nowhere we can read).
+PREFIX_EXTENSION = "learnscape.cache_key_prefix"
+
+
+def init_app(server, config: dict) -> None:
+    """Bind the site's cache to `server` with `config` (see cache_config): every key then
+    lives in the config's CACHE_KEY_PREFIX space (the code version's), whatever the backend."""
+    cache.init_app(server, config=config)
+    server.extensions[PREFIX_EXTENSION] = config.get("CACHE_KEY_PREFIX", "")
+
+
 def bind(app, settings: Settings) -> None:
     """Use `app`'s cache also outside a request (background jobs, warm-up),
     and size this process's computation slots."""
@@ -145,11 +169,12 @@ def get(key: str) -> tuple[bool, object]:
 
 
 def _lookup(key: str) -> tuple[bool, object]:
-    backend = guard.backend()
-    if backend is None:
+    found = guard.backend_and_prefix()
+    if found is None:
         return False, None
+    backend, prefix = found
     try:
-        box = backend.get(key)
+        box = backend.get(prefix + key)
     except Exception as error:  # any backend failure: redis, pickle, disk
         guard.failed("read", error)
         return False, None
@@ -160,11 +185,12 @@ def _lookup(key: str) -> tuple[bool, object]:
 
 def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mirrors the cache API
     """Store `value` (None included) under `key`; False if the backend fails."""
-    backend = guard.backend()
-    if backend is None:
+    found = guard.backend_and_prefix()
+    if found is None:
         return False
+    backend, prefix = found
     try:
-        return bool(backend.set(key, (value,), timeout=timeout))
+        return bool(backend.set(prefix + key, (value,), timeout=timeout))
     except Exception as error:
         guard.failed("write", error)
         return False
@@ -172,11 +198,12 @@ def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mi
 
 def delete(key: str) -> bool:
     """Remove `key` from the cache; False if it was absent or the backend fails."""
-    backend = guard.backend()
-    if backend is None:
+    found = guard.backend_and_prefix()
+    if found is None:
         return False
+    backend, prefix = found
     try:
-        return bool(backend.delete(key))
+        return bool(backend.delete(prefix + key))
     except Exception as error:
         guard.failed("delete", error)
         return False

@@ -13,7 +13,8 @@ from pathlib import Path
 import dash
 import flask
 from app import background, dash_internals, plotly_bundle, responses, security, static_files
-from app.cache import bind, cache, cache_config, code_version
+from app import cache as site_cache
+from app.cache import bind, cache_config, code_version
 from app.compute_slots import busy_notice
 from app.config import settings
 from app.static_files import CompressedCache, compression_key, enable_compression, precompress_static
@@ -84,7 +85,7 @@ def create_app() -> dash.Dash:
     )
     app.celery_app = celery
     server = app.server
-    cache.init_app(server, config=cache_config(settings, version))
+    site_cache.init_app(server, cache_config(settings, version))
     bind(server, settings)
     security.init_security(app, settings)
     plotly_bundle.serve(app)

@@ -15,7 +15,8 @@ import dash
 from dash import Input, Output, dcc, html
 
 from app import background
-from app.cache import bind, cache, cache_config, memoize
+from app import cache as site_cache
+from app.cache import bind, cache_config, memoize
 from app.config import settings
 
 STEPS = 3
@@ -23,7 +24,7 @@ STEPS = 3
 manager, celery_app = background.make_manager(settings, "background-test")
 app = dash.Dash(__name__, background_callback_manager=manager)
 server = app.server
-cache.init_app(server, config=cache_config(settings, "background-test"))
+site_cache.init_app(server, cache_config(settings, "background-test"))
 bind(server, settings)
 app.layout = html.Div([dcc.Input(id="n", value="3"), html.Progress(id="bar", max=str(STEPS)),
                        html.Div(id="out")])

@@ -55,6 +55,31 @@ def test_code_version_is_part_of_every_key():
     assert re.fullmatch(r"[0-9a-f]{12}", site_cache.code_version())
 
 
+@pytest.mark.parametrize("kind", ["filesystem", "simple"])
+def test_another_code_version_on_the_same_cache_sees_none_of_its_entries(kind, tmp_path, monkeypatch):
+    """A deploy on the same cache folder must not answer with the old code's results."""
+    monkeypatch.setenv("CACHE_TYPE", kind)
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path))
+    settings = load()
+    apps = {}
+    for version in ("old", "new"):
+        apps[version] = flask.Flask(f"deploy-{version}")
+        site_cache.init_app(apps[version], cache_config(settings, version))
+    if kind == "simple":      # one process's memory, shared here only to be able to test it
+        apps["new"].extensions["cache"][cache] = apps["old"].extensions["cache"][cache]
+    with apps["old"].app_context():
+        assert site_cache.set("answer", "from the old code")
+        assert site_cache.get("answer") == (True, "from the old code")
+    with apps["new"].app_context():
+        assert site_cache.get("answer") == (False, None)
+        assert site_cache.set("answer", "from the new code")
+    with apps["old"].app_context():
+        assert site_cache.get("answer") == (True, "from the old code")
+        assert site_cache.delete("answer")
+    with apps["new"].app_context():
+        assert site_cache.get("answer") == (True, "from the new code")
+
+
 @pytest.fixture
 def dead_redis_app():
     """A Flask app whose cache is a Redis nobody listens on; the guard is reset after."""
