@@ -77,6 +77,11 @@ def _at(points: np.ndarray, frame: int) -> int:
 # The surface in 3-D
 
 
+def _axis_3d(title: str = "") -> dict:
+    """An axis of a 3-D landscape: title and ticks small enough to stay inside the figure."""
+    return dict(title=dict(text=title, font=dict(size=15)), tickfont=dict(size=12), nticks=5)
+
+
 def _eye(alphas, betas, paths: Sequence[dict]) -> dict:
     """A camera on the side where the first path ends, looking back along it
     from its right at 55°, so that the slope it came down faces the
@@ -89,7 +94,8 @@ def _eye(alphas, betas, paths: Sequence[dict]) -> dict:
         if np.all(np.isfinite(travel)) and np.hypot(*travel) > 1e-9:
             direction = travel
     angle = math.atan2(direction[1], direction[0]) - math.radians(55)
-    return dict(x=round(1.75 * math.cos(angle), 3), y=round(1.75 * math.sin(angle), 3), z=1.05)
+    # far enough that the loss axis's title and the front axis's stay inside the figure's box
+    return dict(x=round(2.0 * math.cos(angle), 3), y=round(2.0 * math.sin(angle), 3), z=1.2)
 
 
 def surface_figure(alphas, betas, Z, paths: Sequence[dict], frames, labels: list[str], *,
@@ -113,9 +119,7 @@ def surface_figure(alphas, betas, Z, paths: Sequence[dict], frames, labels: list
         margin=dict(l=8, r=8, t=56, b=4),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="bottom", font=dict(size=15)),
         scene=dict(
-            xaxis=dict(title=dict(text=axis_titles[0], font=dict(size=15)), tickfont=dict(size=12), nticks=5),
-            yaxis=dict(title=dict(text=axis_titles[1], font=dict(size=15)), tickfont=dict(size=12), nticks=5),
-            zaxis=dict(title=dict(text=loss_title(log), font=dict(size=15)), tickfont=dict(size=12), nticks=5),
+            xaxis=_axis_3d(axis_titles[0]), yaxis=_axis_3d(axis_titles[1]), zaxis=_axis_3d(loss_title(log)),
             aspectmode="manual", aspectratio=dict(x=1.0, y=1.0, z=0.7),
             camera=dict(eye=_eye(alphas, betas, paths), center=dict(x=0, y=0, z=-0.12)),
             domain=dict(x=[0, 1], y=[0.06, 1]),
@@ -256,8 +260,9 @@ def switching_figures(stages: Sequence[dict], frames: Sequence[tuple[int, int]],
 
     surface = go.Figure(layout=figure_layout(
         title(first_stage), uirevision="switching", margin=dict(l=8, r=8, t=56, b=4), showlegend=False,
-        scene=dict(aspectmode="manual", aspectratio=dict(x=1.0, y=1.0, z=0.7),
-                   camera=dict(eye=dict(x=1.45, y=-1.45, z=1.05), center=dict(x=0, y=0, z=-0.12))),
+        scene=dict(xaxis=_axis_3d(), yaxis=_axis_3d(), zaxis=_axis_3d(),
+                   aspectmode="manual", aspectratio=dict(x=1.0, y=1.0, z=0.7),
+                   camera=dict(eye=dict(x=1.85, y=-1.85, z=1.35), center=dict(x=0, y=0, z=-0.12))),
     ))
     contour = go.Figure(layout=figure_layout(title(first_stage), showlegend=False,
                                              margin=dict(l=72, r=84, t=52, b=72)))
