@@ -228,3 +228,15 @@ def test_line_bad_params_and_degenerate_fit_raise():
         LinearRegression().loss(np.zeros(3), [1.0], [1.0])
     with pytest.raises(ValueError, match="two distinct values"):
         least_squares_line([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_line_loss_and_gradient_are_the_mean_formulas_to_the_last_bit():
+    """The fast sums must give exactly what np.mean gives (the optimizer lab's races compare runs)."""
+    rng = np.random.default_rng(7)
+    model = LinearRegression()
+    for n in (1, 2, 7, 50, 1000):
+        x, y, (m, b) = rng.normal(size=n), rng.normal(size=n), rng.normal(size=2)
+        r = m * x + b - y
+        loss, grad = model.loss_and_grad([m, b], x, y)
+        assert loss == float(np.mean(r * r))
+        assert grad.tolist() == [2.0 * np.mean(r * x), 2.0 * np.mean(r)]
