@@ -41,7 +41,23 @@
     const traces = frame.traces || patches.map((_, j) => j);
     traces.forEach((ti, j) => { data[ti] = Object.assign({}, data[ti], patches[j]); });
     const layout = frame.layout ? merge(payload.figure.layout || {}, frame.layout) : payload.figure.layout;
-    return { data: data, layout: presenting() ? exhibitLayout(layout || {}) : layout };
+    return { data: data, layout: presenting() ? exhibitLayout(layout || {}) : narrowLayout(layout || {}) };
+  }
+
+  /* On a phone a 3-D scene is narrow: its camera steps back (PHONE_ZOOM) so that the axis
+   * titles, which stand beside the box, stay inside the figure. */
+  const PHONE_ZOOM = 1.4;
+  const phone = () => Boolean(window.matchMedia && window.matchMedia("(max-width: 600px)").matches);
+  function narrowLayout(layout) {
+    if (!phone()) return layout;
+    const out = Object.assign({}, layout);
+    Object.keys(layout).forEach((key) => {
+      const eye = /^scene\d*$/.test(key) && layout[key] && layout[key].camera && layout[key].camera.eye;
+      if (!eye) return;
+      const far = { x: eye.x * PHONE_ZOOM, y: eye.y * PHONE_ZOOM, z: eye.z * PHONE_ZOOM };
+      out[key] = Object.assign({}, layout[key], { camera: Object.assign({}, layout[key].camera, { eye: far }) });
+    });
+    return out;
   }
 
   const reducedMotion = () => Boolean(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);

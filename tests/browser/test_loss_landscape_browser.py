@@ -5,8 +5,9 @@ import re
 import pytest
 
 from app.main import app
-from pages.loss_landscape import STEPS
+from pages.loss_landscape import ENGINE, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
+from tests.browser.steps import emulate
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -112,4 +113,20 @@ def test_the_seed_choice_shows_a_stuck_network(dash_duo):
     seed_1.click()
     wait_until(lambda: figure_data(dash_duo, CONTOUR) != before, timeout=SLOW, message="seed 1's landscape")
     wait_until(lambda: "net_seed=1" in dash_duo.driver.current_url, message="the link to hold the seed")
+    assert_clean(dash_duo)
+
+
+def test_on_a_phone_the_3d_camera_steps_back_so_axis_titles_fit(dash_duo):
+    """learnscape.js moves a 3-D scene's camera 1.4 times farther on screens up to 600 px."""
+    step = next(k for k, s in enumerate(STEPS) if s.figure == "ball")
+    served = ENGINE.outputs(step, {})
+    eye = next(v for k, v in served.items() if "surface" in str(k) and isinstance(v, dict) and "figure" in v)[
+        "figure"]["layout"]["scene"]["camera"]["eye"]
+    drawn_eye = ("const gd = document.querySelector('.ls-figure:not(.ls-hidden) .js-plotly-plot');"
+                 "return gd && gd._fullLayout && gd._fullLayout.scene ? gd._fullLayout.scene.camera.eye : null;")
+    for width, zoom in ((1400, 1.0), (390, 1.4)):
+        emulate(dash_duo, width, 844, mobile=width < 600)
+        start(dash_duo, app, f"/loss-landscape?step={step + 1}")
+        drawn = wait_until(lambda: dash_duo.driver.execute_script(drawn_eye), 30, "the 3-D scene")
+        assert drawn == pytest.approx({axis: zoom * value for axis, value in eye.items()})
     assert_clean(dash_duo)
