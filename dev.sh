@@ -39,6 +39,9 @@ need_redis() {
 case "${1:-}" in
   serve)
     setup requirements.txt
+    # Without Redis, one cache folder for the site and its background jobs: a job runs in a
+    # process of its own, and an in-process cache would lose the runs it trains.
+    [ -n "${CACHE_REDIS_URL:-}" ] || export CACHE_TYPE="${CACHE_TYPE:-filesystem}"
     exec .venv/bin/python -m app.main
     ;;
   test)
