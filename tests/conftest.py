@@ -11,6 +11,15 @@ if "BACKGROUND_DIR" not in os.environ:
 else:
     _JOBS_DIR = None
 
+#: The memo cache folder the browser tests' servers share (tests/browser/helpers.py):
+#: a run computed for one test file is read by every other, on either xdist worker.
+#: Empty at the start of each session, like the job folder above.
+SHARED_CACHE_ENV = "LEARNSCAPE_TEST_CACHE_DIR"
+if SHARED_CACHE_ENV not in os.environ:
+    os.environ[SHARED_CACHE_ENV] = _CACHE_DIR = tempfile.mkdtemp(prefix="learnscape-test-cache-")
+else:
+    _CACHE_DIR = None
+
 
 def pytest_setup_options():
     """Chromium flags that work on a closed, sandboxed, GPU-less machine."""
@@ -61,6 +70,8 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_unconfigure(config):
-    """The session's job folder goes with it (xdist workers share the controller's)."""
-    if _JOBS_DIR and not hasattr(config, "workerinput"):
-        shutil.rmtree(_JOBS_DIR, ignore_errors=True)
+    """The session's job and cache folders go with it (xdist workers share the controller's)."""
+    if not hasattr(config, "workerinput"):
+        for folder in (_JOBS_DIR, _CACHE_DIR):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import socket
 import time
 
@@ -22,6 +24,7 @@ def start(dash_duo, app, path: str = "/"):
         # already; Flask then refuses the error handler dev tools add. Flask itself
         # resets this flag whenever its development server stops.
         app.server._got_first_request = False
+        share_cache(app.server)
         # Production bundles: the development ones cost the browser seconds per
         # page; callback errors still reach the dev tools and the console.
         dash_duo.start_server(app, navigate=False, port=free_port(), debug=True, use_reloader=False,
@@ -34,6 +37,22 @@ def start(dash_duo, app, path: str = "/"):
     dash_duo.wait_for_page(dash_duo.server_url + path)
     dash_duo.wait_for_element(".site-main")
     return dash_duo
+
+
+def share_cache(server) -> None:
+    """Keep `server`'s memoized runs and cached answers in the session's shared folder
+    (tests/conftest.py), as the site does with CACHE_TYPE=filesystem: each lesson's
+    runs are computed once in a test session, not again by every browser-test file.
+    Background jobs, forked from this process, then store what they compute there too."""
+    from app.cache import cache, cache_config, code_version
+    from app.config import settings
+
+    shared = dataclasses.replace(settings, cache_type="filesystem",
+                                 cache_dir=os.environ["LEARNSCAPE_TEST_CACHE_DIR"])
+    # No limit on entries: over a limit, each write reads every file to drop the
+    # oldest; the folder lasts one session only.
+    config = {**cache_config(shared, code_version()), "CACHE_THRESHOLD": 0}
+    cache.init_app(server, config=config)
 
 
 def setting_field(dash_duo, name: str):

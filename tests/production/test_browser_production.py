@@ -6,6 +6,7 @@ come from the browser's cache on the next visit."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 import urllib.request
@@ -44,8 +45,10 @@ def _wait_for_figures(driver, timeout: float) -> int:
 def visits():
     """Every page visited once: {path: ([], console errors, figures drawn)}, and the
     first lesson weighed with an empty browser cache ("weight") and visited again ("again")."""
+    # The session's shared cache folder (tests/conftest.py): what this server computes
+    # the browser tests' servers then read, and the other way round.
     server = start_gunicorn(workers=2, PRECOMPRESS_STATIC=1,
-                            CACHE_TYPE="filesystem", CACHE_DIR=tempfile.mkdtemp(prefix="learnscape-"),
+                            CACHE_TYPE="filesystem", CACHE_DIR=os.environ["LEARNSCAPE_TEST_CACHE_DIR"],
                             BACKGROUND_DIR=tempfile.mkdtemp(prefix="learnscape-jobs-"))
     driver = browser()
     try:
