@@ -88,18 +88,20 @@ tangle_result = memoize()(experiments.tangle_result)
 
 
 @memoize()
-def frame_metrics(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
-                  frames: int, graph: str, k: int) -> dict:
-    """The metrics of frame k of a run (memoized one by one: scenes that share a run share them)."""
-    return experiments.frame_metrics(layout_frames(family, n, seed, optimizer, hyper, init, steps, frames, graph), k)
+def run_metrics(family: str, n: int, seed: int, optimizer: str, hyper: tuple, init: str, steps: int,
+                frames: int, graph: str, picks: tuple) -> list[dict]:
+    """The metrics of the frames `picks` of a run, in one cache entry (an entry per frame made
+    150 entries a run: a filesystem cache past its entry limit reads every entry at each write)."""
+    run = layout_frames(family, n, seed, optimizer, hyper, init, steps, frames, graph)
+    return [experiments.frame_metrics(run, k) for k in picks]
 
 
 def scene_run(scene: Scene, run: Run, frames: int, metric_frames: int) -> dict:
-    """`experiments.layout_run` of one run of `scene`, from memoized parts: the run at its frames,
-    and the metrics of each measured frame (the random run of "big" is also the left one of "smart")."""
+    """`experiments.layout_run` of one run of `scene`, from memoized parts: the run at its frames
+    (the random run of "big" is also the left one of "smart"), and the metrics of its measured frames."""
     args = (scene.family, scene.n, scene.seed, run.optimizer, run.hyper, run.init, scene.steps, frames, scene.graph)
     picks = experiments.metric_picks(frames, metric_frames)
-    metrics = [frame_metrics(*args, int(k)) for k in picks]
+    metrics = run_metrics(*args, tuple(int(k) for k in picks))
     return experiments.with_metrics(layout_frames(*args), picks, metrics, scene.arrows)
 
 

@@ -6,11 +6,13 @@ import json
 import re
 
 import dash
+import flask
 import numpy as np
 import pytest
 from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 
+from app import cache as site_cache
 from app.lessons import graph_layout as experiments
 from app.main import app
 from components import graph_layout_figures as figures
@@ -303,3 +305,15 @@ def test_an_optimizer_at_two_step_sizes_is_named_with_each():
     out = call(FIGURES.index("momentum"))
     assert [p["name"] for p in out["scene"]["panels"]] == ["SGD, η = 0.02", "Momentum, η = 0.02", "SGD, η = 0.15"]
     assert [p["name"] for p in call(FIGURES.index("race"))["scene"]["panels"]] == ["SGD", "Momentum", "Adam", "L-BFGS"]
+
+
+def test_a_run_and_its_metrics_are_two_cache_entries():
+    """A filesystem cache past its entry limit reads every entry at each write: a narrated run
+    stores its frames and the metrics of its 150 measured frames as two entries, not 151."""
+    server = flask.Flask("entries")
+    site_cache.init_app(server, {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": "entries:"})
+    scene = experiments.NARRATED["intro"]
+    assert experiments.scene_frames(scene) == (150, 150)
+    with server.app_context():
+        page.build_scene(scene)
+        assert len(server.extensions["cache"][site_cache.cache]._cache) == 2
