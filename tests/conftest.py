@@ -40,12 +40,10 @@ def pytest_setup_options():
     return options
 
 
-#: Browser test files that take longest, longest first, ahead of the other
-#: browser files so that both workers end at about the same time (under
-#: `--dist loadfile` a file runs on one worker, and one of these started last
-#: would run on alone); the other browser files follow in collection order.
-LONGEST_BROWSER_FILES = ("test_phone_browser.py", "test_soak.py", "test_axe_desktop_browser.py",
-                         "test_graph_layout_browser.py", "test_loss_landscape_browser.py")
+#: Browser test files that take longest (the soak by far), first among the
+#: browser files so that both workers end at about the same time; the other
+#: browser files follow in collection order.
+LONGEST_BROWSER_FILES = ("test_soak.py", "test_loss_landscape_browser.py", "test_graph_layout_browser.py")
 
 
 def pytest_configure(config):
