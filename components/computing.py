@@ -16,10 +16,9 @@ from dash import dcc, html
 DIMMED = {"visibility": "visible", "opacity": 0.35}
 
 
-def computing(children, what: str, *, delay_show: int = 300, className: str = "",
-              parent_className: str = "") -> dcc.Loading:
+def computing(children, what: str, *, delay_show: int = 300, parent_className: str = "") -> dcc.Loading:
     """`children` under an indicator that says "`what`…" while they are being computed."""
     indicator = html.Div([html.Progress(className="ls-computing-bar"), html.Span(f"{what}…")],
                          className="ls-computing", role="status")
     return dcc.Loading(children, custom_spinner=indicator, delay_show=delay_show, overlay_style=DIMMED,
-                       className=className, parent_className=parent_className)
+                       parent_className=parent_className)

@@ -36,8 +36,8 @@ from app.ml import graph_layout as gl
 from app.ml import optim
 from components import graph_layout_figures as figures
 from components.controls import widget_value
-from components.run_files import figure_tools
 from components.computing import DIMMED, computing
+from components.run_files import figure_tools
 from components.engine import Lesson, View
 from components.ids import dom_id, lesson_id, player_id, setting_id
 from components.narration import load_steps
@@ -263,7 +263,6 @@ show_step = ENGINE.register()
 
 # -- layout ----------------------------------------------------------------------------------
 
-#: While a run is computed, the figures stay visible, dimmed, under the spinner.
 #: The cells of the metrics table, one per run (row); the browser writes them for each frame.
 METRIC_CELLS = ("name", "note", "energy", "overlaps", "length", "crossings")
 

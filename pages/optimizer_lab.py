@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dash
 import numpy as np
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from app.cache import memoize
 from app.lessons import optimizer_lab as experiments

@@ -44,7 +44,7 @@ def share_cache(server) -> None:
     (tests/conftest.py), as the site does with CACHE_TYPE=filesystem: each lesson's
     runs are computed once in a test session, not again by every browser-test file.
     Background jobs, forked from this process, then store what they compute there too."""
-    from app.cache import cache, cache_config, code_version
+    from app.cache import cache_config, code_version, init_app
     from app.config import settings
 
     shared = dataclasses.replace(settings, cache_type="filesystem",
@@ -52,7 +52,7 @@ def share_cache(server) -> None:
     # No limit on entries: over a limit, each write reads every file to drop the
     # oldest; the folder lasts one session only.
     config = {**cache_config(shared, code_version()), "CACHE_THRESHOLD": 0}
-    cache.init_app(server, config=config)
+    init_app(server, config)
 
 
 def setting_field(dash_duo, name: str):
