@@ -6,13 +6,14 @@ frames (F, n, 2) in units of the circle radius, the energy E at every step,
 and quality metrics at some of the frames.
 
 The layout figure is drawn in the browser by `app/assets/graph-layout.js`
-from a *scene*: a base figure (one panel per run; per panel a links trace,
-a circles trace and, on top, an optional arrows trace) plus the positions of
-every frame. Links are rebuilt there from the edge list, so a frame costs 2n
-coordinates instead of 6m (whole quanta, each frame as its change from the one
-before, see `quantize`), and circle markers are sized from the current axis
-scale so that they stay circles of the true radius when zooming. Circles
-are SVG markers up to `WEBGL_FROM` circles and WebGL markers beyond.
+from a *scene*: a base figure (one panel per run; per panel a circles trace
+and, on top, an optional arrows trace) plus the positions of every frame.
+Links are drawn there from the edge list (a path shape under each panel's
+circles), so a frame costs 2n coordinates instead of 6m (whole quanta, each
+frame as its change from the one before, see `quantize`), and circle markers
+are sized from the current axis scale so that they stay circles of the true
+radius when zooming. Circles are SVG markers up to `WEBGL_FROM` circles and
+WebGL markers beyond where the browser draws WebGL on a graphics card.
 """
 
 from __future__ import annotations
@@ -141,10 +142,7 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
         layout[f"yaxis{suffix}"] = dict(axis, domain=[y0, y1], range=yrange, anchor=f"x{suffix}",
                                         **({"scaleanchor": "x", "scaleratio": 1} if p == 0 else {"matches": "y"}))
         color = RUN_COLORS[p % len(RUN_COLORS)]
-        traces = {"edges": len(fig.data)}
-        fig.add_trace(scatter(x=[], y=[], mode="lines", hoverinfo="skip", xaxis=f"x{suffix}",
-                              yaxis=f"y{suffix}", line=dict(color=LINK_COLOR, width=2 if n <= 200 else 1)))
-        traces["circles"] = len(fig.data)
+        traces = {"circles": len(fig.data)}
         size0 = 2 * radius * plot_px / (xrange[1] - xrange[0])
         fig.add_trace(scatter(   # positions come from the frames, in the browser
             x=[], y=[], mode="markers", xaxis=f"x{suffix}",
@@ -167,6 +165,7 @@ def layout_scene(panels: list[dict], edges: np.ndarray, *, radius: float, frame_
             "title": panel["title"],
             "name": panel.get("name", panel["title"]),
             "color": color,
+            "links": {"color": LINK_COLOR, "width": 2 if n <= 200 else 1},
             "x": quantize(panel["positions"][:, :, 0], step),
             "y": quantize(panel["positions"][:, :, 1], step),
             "ax": None if panel.get("arrows") is None else [compact(A[:, 0], 3) for A in panel["arrows"]],

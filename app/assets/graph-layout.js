@@ -1,9 +1,9 @@
 /* The graph-layout lesson: draw a scene's frame in the browser.
  *
  * A scene (built by components/graph_layout_figures.py) holds a base figure
- * with, per panel, a links trace, a circles trace and (on top) an optional
- * arrows trace, and the circle positions of every frame. Here the links are
- * rebuilt from the edge list, the circles are sized from the current axis
+ * with, per panel, a circles trace and (on top) an optional arrows trace, and
+ * the circle positions of every frame. Here the links are drawn from the edge
+ * list as a path under the circles, the circles are sized from the current axis
  * scale (so they stay circles of the true radius at any zoom, pan or resize),
  * and the metrics table of the frame is written. While a frame is still being
  * drawn, newer frames are skipped and the latest one is drawn after it, so a
@@ -13,15 +13,22 @@
   const ns = (window.dash_clientside = window.dash_clientside || {});
   const noUpdate = () => window.dash_clientside.no_update;
 
-  /* Big scenes use WebGL traces; a browser without WebGL (or where Plotly cannot
-   * start it) gets the same traces as SVG: slower, but the same picture. */
+  /* Big scenes use WebGL traces where the browser draws WebGL on a graphics card; a
+   * browser without WebGL, or drawing it in software (no GPU: SwiftShader, llvmpipe, where
+   * 2,000 WebGL circles take twice as long as SVG), or where Plotly cannot start it, gets
+   * the same traces as SVG: the same picture. */
+  const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render/i;
   let webgl = null;
   function hasWebGL() {
     if (webgl === null) {
       try {
-        const canvas = document.createElement("canvas");
-        webgl = Boolean(window.WebGLRenderingContext &&
-          (canvas.getContext("webgl") || canvas.getContext("experimental-webgl")));
+        const gl = window.WebGLRenderingContext &&
+          document.createElement("canvas").getContext("webgl", { failIfMajorPerformanceCaveat: true });
+        const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+        const renderer = gl ? String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : "";
+        webgl = Boolean(gl) && !SOFTWARE_GL.test(renderer);
+        const lose = gl && gl.getExtension("WEBGL_lose_context");
+        if (lose) lose.loseContext();   // a browser allows only a few contexts at once
       } catch (e) { webgl = false; }
     }
     return webgl;
@@ -44,37 +51,70 @@
     return span > 0 ? ax._length / span : null;
   }
 
-  function circleSize(gd, scene, panel, fallback) {
-    const scale = pxPerUnit(gd, panel.axis);
+  /* Pixels per data unit of panel `axis` once `scene` is drawn in `gd`'s box, from the
+   * scene's layout: the circles of a new scene get their size in its first drawing (a
+   * restyle after it would draw every circle again). With x and y at one scale, plotly.js
+   * widens the range of the axis with room to spare, so the scale is the smaller one. */
+  function layoutPxPerUnit(gd, scene, axis) {
+    const layout = scene.figure.layout, full = gd && gd._fullLayout;
+    const xa = layout["xaxis" + axis.slice(1)], ya = layout["yaxis" + axis.slice(1)];
+    const width = (gd && gd.clientWidth) || (full && full.width);
+    if (!xa || !ya || !xa.range || !ya.range || !width || !layout.height) return null;
+    const margin = Object.assign({ l: 80, r: 80, t: 100, b: 80 }, layout.margin);
+    const xLength = (width - margin.l - margin.r) * (xa.domain[1] - xa.domain[0]);
+    const yLength = (layout.height - margin.t - margin.b) * (ya.domain[1] - ya.domain[0]);
+    const scale = Math.min(xLength / Math.abs(xa.range[1] - xa.range[0]), yLength / Math.abs(ya.range[1] - ya.range[0]));
+    return scale > 0 && Number.isFinite(scale) ? scale : null;
+  }
+
+  function circleSize(gd, scene, panel, fallback, fresh) {
+    const scale = fresh ? layoutPxPerUnit(gd, scene, panel.axis) : pxPerUnit(gd, panel.axis);
     return scale ? Math.max(1, 2 * scene.radius * scale) : fallback;
   }
 
-  /* Keep circles to scale after a zoom, pan or resize (no loop: only when the size is off). */
+  /* Circles to the scale drawn now (no loop: a restyle only when a size is off). */
+  function resize(gd) {
+    const scene = gd._glScene;
+    if (!scene || !gd.data) return;
+    const sizes = [], traces = [];
+    scene.panels.forEach((panel) => {
+      const trace = gd.data[panel.circles];
+      if (!trace || !trace.marker) return;
+      const size = circleSize(gd, scene, panel, trace.marker.size);
+      if (Math.abs(size - trace.marker.size) > 0.25) { sizes.push(size); traces.push(panel.circles); }
+    });
+    if (traces.length) window.Plotly.restyle(gd, { "marker.size": sizes }, traces);
+  }
+
+  /* Keep circles to scale after a zoom, pan or resize. */
   function watch(gd) {
     if (!gd || gd._glWatched || !gd.on) return;
     gd._glWatched = true;
-    const resize = () => {
-      const scene = gd._glScene;
-      if (!scene || !gd.data) return;
-      const sizes = [], traces = [];
-      scene.panels.forEach((panel) => {
-        const trace = gd.data[panel.circles];
-        if (!trace || !trace.marker) return;
-        const size = circleSize(gd, scene, panel, trace.marker.size);
-        if (Math.abs(size - trace.marker.size) > 0.25) { sizes.push(size); traces.push(panel.circles); }
-      });
-      if (traces.length) window.Plotly.restyle(gd, { "marker.size": sizes }, traces);
-    };
-    gd.on("plotly_relayout", resize);
+    gd.on("plotly_relayout", () => resize(gd));
     gd.on("plotly_afterplot", () => {
       if (webgl !== false && gd.querySelector(".no-webgl")) {   // Plotly could not start WebGL here
         webgl = false;
         window.Plotly.react(gd, asSvg(gd.data), gd.layout);
         return;
       }
-      resize();
+      resize(gd);
       drawn(gd);
     });
+  }
+
+  /* A scene whose figure went out before its graph was on the page (the first one, as the
+   * page loads): once the graph has drawn it, watch it and bring its circles to scale. */
+  function adopt(scene, k, tries) {
+    const gd = graphDiv();
+    if (gd && gd._fullLayout && gd.data && gd.data.length && gd.on) {
+      if (gd._glScene) return;
+      gd._glScene = scene;
+      gd._glShown = gd._glWanted = k;
+      watch(gd);
+      resize(gd);
+    } else if (tries > 0) {
+      setTimeout(() => adopt(scene, k, tries - 1), 50);
+    }
   }
 
   /* A panel's coordinates per frame, from the server's whole quanta (components/
@@ -99,15 +139,16 @@
     return out;
   }
 
-  function lines(edges, X, Y) {
-    const m = edges.length / 2;
-    const x = new Array(3 * m), y = new Array(3 * m);
-    for (let e = 0; e < m; e++) {
+  /* The links of a panel as one SVG path in data units, "M x1,y1L x2,y2" per link, to
+   * `digits` decimals. One path shape draws 5,821 links several times faster than a
+   * scatter trace of lines, whose every point plotly.js processes on its own. */
+  function linkPath(edges, X, Y, digits) {
+    const parts = new Array(edges.length / 2);
+    for (let e = 0; e < parts.length; e++) {
       const i = edges[2 * e], j = edges[2 * e + 1];
-      x[3 * e] = X[i]; x[3 * e + 1] = X[j]; x[3 * e + 2] = null;
-      y[3 * e] = Y[i]; y[3 * e + 1] = Y[j]; y[3 * e + 2] = null;
+      parts[e] = `M${X[i].toFixed(digits)},${Y[i].toFixed(digits)}L${X[j].toFixed(digits)},${Y[j].toFixed(digits)}`;
     }
-    return { x: x, y: y };
+    return parts.join("");
   }
 
   function arrows(X, Y, DX, DY) {
@@ -158,17 +199,26 @@
     return out;
   }
 
-  /* The figure of frame k of a scene: links rebuilt from the edge list, circles to scale. */
-  function frameFigure(scene, k, gd) {
+  /* The figure of frame k of a scene: links rebuilt from the edge list (a path shape under
+   * each panel's circles), circles to scale (`fresh`: the scene is not drawn yet, its scale
+   * comes from its layout). */
+  function frameFigure(scene, k, gd, fresh) {
     const data = scene.figure.data.slice();
+    const digits = Math.max(0, Math.min(6, Math.ceil(-Math.log10(scene.quantum))));
+    const shapes = [];
     scene.panels.forEach((panel) => {
       const c = coords(scene, panel);
       const X = c.x[Math.min(k, c.x.length - 1)];
       const Y = c.y[Math.min(k, c.y.length - 1)];
-      data[panel.edges] = Object.assign({}, data[panel.edges], lines(scene.edges, X, Y));
+      if (scene.edges.length) {
+        shapes.push({
+          type: "path", layer: "below", xref: panel.axis, yref: "y" + panel.axis.slice(1),
+          path: linkPath(scene.edges, X, Y, digits), line: panel.links,
+        });
+      }
       const base = data[panel.circles];
       data[panel.circles] = Object.assign({}, base, {
-        x: X, y: Y, marker: Object.assign({}, base.marker, { size: circleSize(gd, scene, panel, base.marker.size) }),
+        x: X, y: Y, marker: Object.assign({}, base.marker, { size: circleSize(gd, scene, panel, base.marker.size, fresh) }),
       });
       if (panel.arrows !== undefined && panel.ax) {
         const a = arrows(X, Y, panel.ax[Math.min(k, panel.ax.length - 1)], panel.ay[Math.min(k, panel.ay.length - 1)]);
@@ -178,7 +228,10 @@
         });
       }
     });
-    return { data: scene.webgl && !hasWebGL() ? asSvg(data) : data, layout: scene.figure.layout };
+    return {
+      data: scene.webgl && !hasWebGL() ? asSvg(data) : data,
+      layout: Object.assign({}, scene.figure.layout, { shapes: shapes }),
+    };
   }
 
   /* Mark the graph as drawing until Plotly has drawn (or 2 s, should no drawing follow). */
@@ -210,11 +263,11 @@
   }
 
   ns.graph_layout = {
-    /* The figure of frame `value` of `scene`, and its metrics table rows. */
+    /* The figure of frame `value` of `scene`, its box's style, and its metrics table rows. */
     render: function (value, scene) {
       const ctx = window.dash_clientside.callback_context;
-      const rows = ((ctx.outputs_list || [])[1] || []).length;
-      if (!scene || !scene.figure || !scene.panels) return Array(10).fill(noUpdate());
+      const rows = ((ctx.outputs_list || [])[2] || []).length;
+      if (!scene || !scene.figure || !scene.panels) return Array(11).fill(noUpdate());
       const last = Math.max(0, (scene.frames || 1) - 1);
       const k = Math.min(Math.max(Number(value) || 0, 0), last);
       const gd = graphDiv();
@@ -224,15 +277,20 @@
         // figure catches up with the wanted frame when the drawing ends, so playing never
         // swamps the page.
         gd._glWanted = k;
-        return [noUpdate()].concat(cells);
+        return [noUpdate(), noUpdate()].concat(cells);
       }
+      const fresh = !gd || gd._glScene !== scene;
       if (gd) {
         gd._glScene = scene;
         gd._glShown = gd._glWanted = k;
         busy(gd);
         watch(gd);
+      } else {
+        adopt(scene, k, 200);
       }
-      return [frameFigure(scene, k, gd)].concat(cells);
+      const height = scene.figure.layout && scene.figure.layout.height;
+      const style = fresh && height ? { height: `${height}px` } : noUpdate();
+      return [frameFigure(scene, k, gd, fresh), style].concat(cells);
     },
 
     /* Run: ask the server for the playground's run. New graph: the next seed, then run. */

@@ -32,13 +32,30 @@ def metric_names(dash_duo):
 
 
 def scene_signature(dash_duo):
-    """(traces, circles of the first panel, steps of the run) of the drawn scene."""
+    """(traces, panels whose links path draws every link of the graph, circles of the
+    first panel, steps of the run) of the drawn scene."""
     return dash_duo.driver.execute_script(
         "const gd = document.querySelector('.gl-layout-graph .js-plotly-plot');"
-        "if (!gd || !gd.data) return null;"
+        "if (!gd || !gd.data || !gd._glScene) return null;"
         "const first = gd.data.find(t => t.mode === 'markers');"
-        "return [gd.data.length, first ? first.x.length : 0,"
+        "const links = gd._glScene.edges.length / 2;"
+        "const drawn = gd.querySelectorAll('.shapelayer path').length;"
+        "const full = (gd.layout.shapes || []).filter(s => s.path.split('M').length - 1 === links).length;"
+        "return [gd.data.length, drawn === full ? full : -drawn, first ? first.x.length : 0,"
         " document.querySelector('.pl-label').textContent.split(' of ')[1]];")
+
+
+def circles_to_scale(dash_duo):
+    """Whether every panel's circles are drawn at the true radius: marker diameter (px) =
+    2 r times the pixels per unit of its x axis as drawn."""
+    return dash_duo.driver.execute_script(
+        "const gd = document.querySelector('.gl-layout-graph .js-plotly-plot');"
+        "const scene = gd && gd._glScene;"
+        "if (!scene || !gd._fullLayout) return false;"
+        "return scene.panels.every(p => {"
+        "  const ax = gd._fullLayout['xaxis' + p.axis.slice(1)];"
+        "  const scale = ax._length / Math.abs(ax.range[1] - ax.range[0]);"
+        "  return Math.abs(gd._fullData[p.circles].marker.size - 2 * scene.radius * scale) < 0.5; });")
 
 
 def page_requests(dash_duo):
@@ -49,10 +66,10 @@ def page_requests(dash_duo):
         ".filter(name => new URL(name).pathname !== '/healthz');")
 
 
-SIGNATURES = {  # traces (links, circles, arrows per panel), circles, steps of the run
-    "intro": [2, 16, "300"], "objective": [3, 16, "0"], "descent": [3, 16, "300"],
-    "momentum": [6, 16, "300"], "adaptive": [6, 16, "300"], "tangle": [8, 12, "300"],
-    "big": [2, 2000, "200"], "smart": [4, 2000, "200"], "race": [8, 300, "300"], "free": [2, 40, "300"],
+SIGNATURES = {  # traces (circles, arrows per panel), links paths (one per panel), circles, steps of the run
+    "intro": [1, 1, 16, "300"], "objective": [2, 1, 16, "0"], "descent": [2, 1, 16, "300"],
+    "momentum": [3, 3, 16, "300"], "adaptive": [3, 3, 16, "300"], "tangle": [4, 4, 12, "300"],
+    "big": [1, 1, 2000, "200"], "smart": [2, 2, 2000, "200"], "race": [4, 4, 300, "300"], "free": [1, 1, 40, "300"],
 }
 
 
@@ -65,6 +82,7 @@ def test_every_step_shows_its_scene(dash_duo):
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}", timeout=30)
         expected = SIGNATURES[STEPS[k - 1].figure]
         wait_until(lambda: scene_signature(dash_duo) == expected, timeout=30, message=f"the scene of step {k}")
+        wait_until(lambda: circles_to_scale(dash_duo), message=f"the circles of step {k} to scale")
     assert "step=%d" % N in dash_duo.driver.current_url
     assert_clean(dash_duo)
 
@@ -140,4 +158,19 @@ def test_a_bad_value_is_told_beside_its_field_and_replaced(dash_duo):
     wait_until(lambda: "is-stale" not in dash_duo.find_element(".gl-run").get_attribute("class"),
                message="the run shown is that of the fields")
     assert "n=" not in dash_duo.driver.current_url.split("?")[-1]
+    assert_clean(dash_duo)
+
+
+def test_the_first_scene_of_a_visit_is_drawn_to_scale_without_motion(dash_duo):
+    # With reduced motion the first figure goes out at once, often before its graph is on
+    # the page: it must still be watched and its circles brought to scale.
+    dash_duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+    try:
+        open_lesson(dash_duo, "?step=1")
+        wait_until(lambda: scene_signature(dash_duo) == SIGNATURES[STEPS[0].figure], timeout=30,
+                   message="the first scene")
+        wait_until(lambda: circles_to_scale(dash_duo), message="its circles to scale")
+    finally:
+        dash_duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
     assert_clean(dash_duo)
