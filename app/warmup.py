@@ -340,8 +340,12 @@ def warm(app: dash.Dash, only: list[str] | None = None, log=print) -> dict:
         requests = page_load(app, page, callbacks) + step_requests(app, page, callbacks)
         for label, body in requests:
             response = post(client, body)
-            for handed in handed_over(view, callbacks, response):
-                response = post(client, handed)
+            handed = handed_over(view, callbacks, response)
+            for job in handed:
+                response = post(client, job)
+                done += 1
+            if handed:   # asked again, now answered whole: kept by the response cache
+                response = post(client, body)
                 done += 1
             done += 1
             if response.status_code >= 500:

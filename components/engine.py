@@ -28,6 +28,7 @@ import dash
 from dash import Input, Output, State, html
 
 from app.cache import NotCached, cached_only
+from app.compute_slots import mark_transient
 from app.pure_callbacks import pure_callback
 from components.figure_text import describe
 from components.controls import field_note_id, setting_controls, widget_value
@@ -280,7 +281,8 @@ class Lesson:
 
         show_step_from_cache.__name__ = f"show_step_from_cache_{self.id.replace('-', '_')}"
         show_step.__name__ = f"show_step_{self.id.replace('-', '_')}"
-        dash.callback(*duplicates, Output(handed, "data"), *inputs,
+        # Pure: a whole answer is kept compressed (app.responses); a hand-over is not.
+        pure_callback(*duplicates, Output(handed, "data"), *inputs,
                       prevent_initial_call="initial_duplicate")(show_step_from_cache)
         return pure_callback(*duplicates, Input(handed, "data"), background=True, prevent_initial_call=True,
                              cancel=[Input("_pages_location", "pathname")], interval=250,
@@ -307,11 +309,13 @@ class Lesson:
 
     def answer_from_cache(self, request: dict) -> list:
         """`answer` plus no hand-over when everything the step needs is cached;
-        otherwise no update at all and the request handed to the background callback."""
+        otherwise no update at all and the request handed to the background callback
+        (an answer that depends on what the cache holds now: never kept by the response cache)."""
         try:
             with cached_only():
                 return [*self.answer(None, request), dash.no_update]
         except NotCached:
+            mark_transient()
             return [*(dash.no_update for _ in self.output_map()), request]
 
     def code(self, step, raw: Mapping) -> str:

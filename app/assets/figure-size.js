@@ -12,12 +12,16 @@
  * - a redraw while it is on screen at a size other than its box's sizes it to its
  *   box in the same redraw (plotly.js measures the box when it has not sized the
  *   figure yet; the flag below says it has);
- * - when it comes on screen, or its box changes size, with no redraw (its figure
- *   arrived while it was hidden), it is resized at once, before the page is painted.
+ * - when it comes on screen with no redraw (its figure arrived while it was
+ *   hidden), it is resized at once, before the page is painted;
+ * - when its box changes size while on screen, it is resized unless a redraw
+ *   comes within RESIZE_WAIT_MS (a step's new figure, drawn to the new box).
  * Figures with a fixed width or height, and hidden figures, are left as they are.
  */
 (function () {
   "use strict";
+  /* How long a figure on screen whose box changed size waits for a redraw before it is resized. */
+  const RESIZE_WAIT_MS = 150;
 
   function stale(gd) {
     const full = gd && gd._fullLayout;
@@ -32,11 +36,25 @@
     if (!Plotly || Plotly.react.fitsItsBox) return;
     const react = Plotly.react;
     const watched = new WeakSet();
-    const boxes = new ResizeObserver((entries) => entries.forEach(({ target }) => {
+    const shown = new WeakSet();     // boxes on screen at their last change
+    const pending = new WeakMap();   // box -> timer of a deferred resize
+    const resize = (target) => {
+      pending.delete(target);
       if (stale(target)) Plotly.relayout(target, { autosize: true }).catch(() => {});
+    };
+    const boxes = new ResizeObserver((entries) => entries.forEach(({ target, contentRect }) => {
+      const visible = contentRect.width > 0 && contentRect.height > 0;
+      const wasShown = shown.has(target);
+      if (visible) shown.add(target); else shown.delete(target);
+      clearTimeout(pending.get(target));
+      if (!wasShown) { resize(target); return; }
+      // A box on screen that changed size (a step set its new height) mostly gets its new
+      // figure a moment later, drawn to the box: redrawing the old one first would be wasted.
+      pending.set(target, setTimeout(() => resize(target), RESIZE_WAIT_MS));
     }));
     const fitting = function (gd, ...rest) {
       const div = typeof gd === "string" ? document.getElementById(gd) : gd;
+      if (div && pending.has(div)) { clearTimeout(pending.get(div)); pending.delete(div); }
       if (stale(div)) div._fullLayout._initialAutoSizeIsDone = false;
       if (div && !watched.has(div)) {
         watched.add(div);

@@ -204,3 +204,40 @@ def test_a_stored_background_result_is_polled_from_the_cache(monkeypatch):
     forged = urllib.parse.urlencode({"endId": page_load_token(), "cacheKey": "0" * 64 + "~forged",
                                      "job": CACHED_JOB + "~forged"})
     assert CLIENT.post(f"{URL}?{forged}", json=nulled(body)).status_code == 204
+
+
+def test_a_background_lessons_quick_answer_is_kept_whole_but_never_as_a_hand_over(monkeypatch, frozen):
+    """The decision-boundaries step callback answers at once from the cache when it can
+    (pure: kept like any step answer), else hands the step to its background job: that
+    answer depends on what the cache holds now and must never be kept."""
+    from app.cache import NotCached
+    from pages.decision_boundaries import ENGINE
+
+    page = next(p for p in warmup.lesson_pages() if p["path"] == "/decision-boundaries")
+    view = warmup.Page.render(app, page)
+    step = warmup.step_key(view)
+    callback, body = next((cb, bodies[0]) for cb in warmup.server_callbacks(app) if not cb.background
+                          and pure_callbacks.is_pure(app.callback_map[cb.output])
+                          and warmup.triggered_by(cb, view, step)
+                          and (bodies := warmup.request_bodies(view, callback=cb, overrides={step: 0},
+                                                               changed=[step])))
+    body = {**body, "changedPropIds": body["changedPropIds"] + ["quick-answer.value"]}
+    key = answer_key(app, body, {})
+
+    def not_cached(*_args, **_kwargs):
+        raise NotCached("the step's runs")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ENGINE, "answer", not_cached)
+        handed = CLIENT.post(URL, json=body)
+    handed_over = [value for output_id, props in handed.get_json()["response"].items() if "compute" in output_id
+                   for value in props.values()]
+    assert handed.status_code == 200 and handed_over and handed_over[0]["step"] == 0
+    assert site_cache.get(key + ":identity") == (False, None)
+    with app.server.app_context():
+        ENGINE.answer(None, handed_over[0])                # the runs, as the background job computes them
+    whole = CLIENT.post(URL, json=body)
+    assert whole.status_code == 200 and whole.get_data() != handed.get_data()
+    frozen(callback)
+    again = CLIENT.post(URL, json=body)
+    assert again.status_code == 200 and again.get_data() == whole.get_data()
