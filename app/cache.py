@@ -14,17 +14,20 @@ The cache is an optimisation, never a dependency: when its backend fails
 (Redis gone, disk full) a call computes and the site goes on serving; the
 backend is then left alone for `settings.cache_retry_s` seconds so that a
 dead server does not cost a timeout per request. A miss computes in one of
-the worker's slots (app.compute_slots), or gives up with `Busy`.
+the worker's slots (app.compute_slots), or gives up with `Busy`. A miss that
+another process is computing (it holds the key's claim) waits for its value.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import contextvars
 import functools
 import hashlib
 import inspect
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -168,6 +171,11 @@ def get(key: str) -> tuple[bool, object]:
     return found, value
 
 
+def peek(key: str) -> tuple[bool, object]:
+    """(found, value) from the cache, also within `cached_only()` (never raises NotCached)."""
+    return _lookup(key)
+
+
 def _lookup(key: str) -> tuple[bool, object]:
     found = guard.backend_and_prefix()
     if found is None:
@@ -196,6 +204,21 @@ def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mi
         return False
 
 
+def add(key: str, value, timeout: int | None = None) -> bool:
+    """Store `value` under `key` only if no entry is there: True for the one process that
+    stored it (near enough: on the filesystem two may both win; they then merely both
+    compute). False if present or the backend fails."""
+    found = guard.backend_and_prefix()
+    if found is None:
+        return False
+    backend, prefix = found
+    try:
+        return bool(backend.add(prefix + key, (value,), timeout=timeout))
+    except Exception as error:
+        guard.failed("write", error)
+        return False
+
+
 def delete(key: str) -> bool:
     """Remove `key` from the cache; False if it was absent or the backend fails."""
     found = guard.backend_and_prefix()
@@ -207,6 +230,59 @@ def delete(key: str) -> bool:
     except Exception as error:
         guard.failed("delete", error)
         return False
+
+
+# --- Claims: one process computes a value, the others wait for it ---------------
+
+#: A claim lapses after this many seconds unless renewed (a process that died holds nothing).
+CLAIM_S = 60
+#: How often a process waiting for a claimed value looks for it (seconds).
+CLAIM_POLL_S = 0.05
+#: The claims this thread holds (keys).
+_claims = threading.local()
+
+
+def claim_key(key: str) -> str:
+    return f"claim:{key}"
+
+
+def claim_or_wait(key: str, hold_s: int = CLAIM_S) -> tuple[bool, object]:
+    """(True, value) once `key` is stored, waiting while another process holds its claim
+    (it is computing the value: a visitor's request and the step prefetch, app.prefetch);
+    (False, None) when this caller now holds the claim, for `hold_s` seconds unless it
+    renews it, and must compute, store the value and `release` it. Nothing waits without
+    a shared cache, or inside a computation (its nested values are computed, not awaited)."""
+    while True:
+        found, value = _lookup(key)
+        if found:
+            return True, value
+        if guard.backend() is None or compute_slots.holding():
+            return False, None
+        if add(claim_key(key), True, timeout=hold_s):
+            _claims.__dict__.setdefault("keys", builtins.set()).add(key)
+            return False, None
+        if not _lookup(claim_key(key))[0]:
+            # Released just now, or lapsed: a lapsed file stays on disk (and keeps `add` from
+            # storing) until removed. Removing a claim taken meanwhile only means both compute.
+            delete(claim_key(key))
+        time.sleep(CLAIM_POLL_S)
+
+
+def _holds(key: str) -> bool:
+    return key in _claims.__dict__.get("keys", ())
+
+
+def renew(key: str, hold_s: int = CLAIM_S) -> None:
+    """Keep this thread's claim on `key` for another `hold_s` seconds (long computations)."""
+    if _holds(key):
+        set(claim_key(key), True, timeout=hold_s)
+
+
+def release(key: str) -> None:
+    """Give up this thread's claim on `key` (if it holds one)."""
+    if _holds(key):
+        _claims.keys.discard(key)
+        delete(claim_key(key))
 
 
 # --- Exact keys -----------------------------------------------------------
@@ -277,11 +353,17 @@ def memoize(timeout: int | None = None):
             found, value = get(key)
             if found:
                 return value
-            with compute_slot():
-                found, value = get(key)      # another request may have finished it meanwhile
-                if not found:
-                    value = fn(*args, **kwargs)
-                    set(key, value, timeout)
+            found, value = claim_or_wait(key)   # another process may be computing it
+            if found:
+                return value
+            try:
+                with compute_slot():
+                    found, value = get(key)      # another request may have finished it meanwhile
+                    if not found:
+                        value = fn(*args, **kwargs)
+                        set(key, value, timeout)
+            finally:
+                release(key)
             return value
 
         call.uncached = fn

@@ -79,6 +79,11 @@ class _Slot:
         return False
 
 
+def holding() -> bool:
+    """Does this thread hold a computation slot (is it inside a computation)?"""
+    return getattr(_held, "depth", 0) > 0
+
+
 def compute_slot() -> _Slot:
     """Context manager: hold a computation slot of this process, or raise Busy."""
     return _Slot()

@@ -56,6 +56,7 @@ class Settings:
     response_cache: bool          # cache whole callback responses (callbacks are pure)
     compute_slots: int            # cache misses computed at once per worker process
     compute_wait_s: float         # how long a miss waits for a slot before "busy"
+    prefetch: bool                # compute a lesson's next steps while the visitor reads (app.prefetch)
     background: str
     background_dir: str
     celery_broker_url: str
@@ -85,6 +86,7 @@ def load() -> Settings:
         response_cache=_flag("RESPONSE_CACHE", True),
         compute_slots=_int("COMPUTE_SLOTS", 1, low=1),
         compute_wait_s=_float("COMPUTE_WAIT_SECONDS", 10.0),
+        prefetch=_flag("PREFETCH", True),
         background=os.environ.get("BACKGROUND", "celery" if broker else "diskcache").strip().lower(),
         background_dir=os.environ.get("BACKGROUND_DIR", ".cache/learnscape-jobs"),
         celery_broker_url=broker or redis_url,

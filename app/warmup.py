@@ -328,6 +328,9 @@ def warm(app: dash.Dash, only: list[str] | None = None, log=print) -> dict:
     only: lesson paths to warm (default: all). Returns {"requests": n,
     "errors": [label, ...], "seconds": s}.
     """
+    from app import prefetch
+
+    prefetch.disable()   # every step is asked for here anyway
     start = time.perf_counter()
     callbacks = server_callbacks(app)
     client = app.server.test_client()

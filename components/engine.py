@@ -28,6 +28,7 @@ import dash
 from dash import Input, Output, State, html
 
 from app.cache import NotCached, cached_only
+from app import prefetch
 from app.compute_slots import mark_transient
 from app.pure_callbacks import pure_callback
 from components.figure_text import describe
@@ -118,13 +119,17 @@ class Lesson:
     live_settings: settings are Inputs (every change recomputes); False makes them
         States, read when the step or an extra input changes.
     background: run the step callback as a Dash background callback, with progress.
+    ahead: figure name -> work its step needs beyond its answer (runs that other callbacks of
+        the page read), done when the step is computed ahead of the visitor (app.prefetch).
     """
 
     def __init__(self, lesson: str, schema: Schema, steps: Sequence[Step], views: Mapping[str, ViewFn], *,
                  graphs: Mapping[str, int] = (), panels: Mapping[str, str] = (),
                  outputs: Mapping[str, tuple[Output, object]] = (), inputs: Mapping[str, Input | State] = (),
-                 live_settings: bool = True, background: bool = False, player: str | None = None):
+                 live_settings: bool = True, background: bool = False, player: str | None = None,
+                 ahead: Mapping[str, Callable[[], object]] = ()):
         self.id, self.schema, self.steps, self.views = lesson, schema, tuple(steps), dict(views)
+        self.ahead = dict(ahead)
         self.player = player or lesson
         self.graphs = {name: spec if isinstance(spec, tuple) else (spec, "") for name, spec in dict(graphs).items()}
         self.panels = dict(panels)
@@ -264,7 +269,9 @@ class Lesson:
         self._register_code_download(setting_kind)
         if not self.background:
             def show_step(step, *rest):
-                return self.answer(None, self.request(step, rest))
+                answer = self.answer(None, self.request(step, rest))
+                prefetch.ahead(self, step_index(step, len(self.steps))[0])
+                return answer
             show_step.__name__ = f"show_step_{self.id.replace('-', '_')}"
             return pure_callback(*self.output_map().values(), *inputs,
                                  prevent_initial_call="initial_duplicate")(show_step)
@@ -274,7 +281,9 @@ class Lesson:
         handed = lesson_id("compute", self.id)
 
         def show_step_from_cache(step, *rest):
-            return self.answer_from_cache(self.request(step, rest))
+            answer = self.answer_from_cache(self.request(step, rest))
+            prefetch.ahead(self, step_index(step, len(self.steps))[0])
+            return answer
 
         def show_step(set_progress, request):
             return self.answer(lambda text, fraction: set_progress([text, f"{fraction:.3f}"]), request)

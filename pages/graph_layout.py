@@ -255,6 +255,7 @@ ENGINE = Lesson(
     inputs={"request": Input(lesson_id("request", LESSON), "data"),
             "own-graph": State(lesson_id("own-graph", LESSON), "data")},
     live_settings=False, player=PLAYER,
+    ahead={"tangle": lambda: [tangle_result(name, TANGLE_RATES[name]) for name in TANGLE_OPTIMIZERS]},
 )
 show_step = ENGINE.register()
 

@@ -28,6 +28,9 @@ LESSON = "decision-boundaries"
 
 #: An unfinished run's state is saved this often (seconds), so a cancelled job's work is kept.
 SAVE_EVERY_S = 2.0
+#: A run's claim (app.cache.claim_or_wait) lapses this many seconds after its last chunk:
+#: a cancelled job's claim soon, so that the next request trains the run on from its state.
+CLAIM_S = 5
 
 #: The seed's grid of networks (hidden layers, neurons per layer) and its thin deep net.
 GRID = ((1, 5), (1, 20), (1, 100), (5, 5), (5, 20), (5, 100), (10, 5), (10, 20), (10, 100), (20, 5))
@@ -88,6 +91,15 @@ class MemoryStore:
 
     def delete(self, key: str) -> bool:
         return self.items.pop(key, None) is not None
+
+    def claim_or_wait(self, key: str, hold_s: int) -> tuple[bool, object]:
+        return self.get(key)      # one process: no one else computes
+
+    def renew(self, key: str, hold_s: int) -> None:
+        pass
+
+    def release(self, key: str) -> None:
+        pass
 
 
 # -- which runs ---------------------------------------------------------------------------
@@ -188,24 +200,32 @@ def run_of(spec: RunSpec, store, report: Report | None = None, *, save_every_s: 
     """
     if not isinstance(spec, RunSpec):
         raise ValueError(f"spec must be a RunSpec, got {type(spec).__name__}")
-    found, run = store.get(run_key("run", spec))
+    key = run_key("run", spec)
+    found, run = store.get(key)
     if found:
         return run
-    found, progress = store.get(run_key("progress", spec))
-    if not (found and isinstance(progress, decision_runs.Progress)):
-        progress = decision_runs.start(spec)
-    chunk = decision_runs.epochs_per_chunk(spec)
-    saved = time.monotonic()
-    while not progress.done:
-        progress = decision_runs.advance(spec, progress, chunk)
-        if report is not None:
-            report(progress.epoch)
-        if time.monotonic() - saved >= save_every_s and not progress.done:
-            store.set(run_key("progress", spec), progress)
-            saved = time.monotonic()
-    run = decision_runs.finish(spec, progress)
-    store.set(run_key("run", spec), run)
-    store.delete(run_key("progress", spec))
+    found, run = store.claim_or_wait(key, CLAIM_S)   # another process may be training it
+    if found:
+        return run
+    try:
+        found, progress = store.get(run_key("progress", spec))
+        if not (found and isinstance(progress, decision_runs.Progress)):
+            progress = decision_runs.start(spec)
+        chunk = decision_runs.epochs_per_chunk(spec)
+        saved = time.monotonic()
+        while not progress.done:
+            progress = decision_runs.advance(spec, progress, chunk)
+            store.renew(key, CLAIM_S)
+            if report is not None:
+                report(progress.epoch)
+            if time.monotonic() - saved >= save_every_s and not progress.done:
+                store.set(run_key("progress", spec), progress)
+                saved = time.monotonic()
+        run = decision_runs.finish(spec, progress)
+        store.set(key, run)
+        store.delete(run_key("progress", spec))
+    finally:
+        store.release(key)
     return run
 
 

@@ -79,7 +79,9 @@ def base_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CACHE_", "CELERY_", "BACKGROUND", "LEARNSCAPE_", "DASH_"))}
     # Compressing the static files at start takes seconds: only where they are weighed.
-    env.update({"HOST": LOOPBACK, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PRECOMPRESS_STATIC": "0"})
+    # A step prefetch would compute every lesson's later steps: only where it is tested.
+    env.update({"HOST": LOOPBACK, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PRECOMPRESS_STATIC": "0",
+                "PREFETCH": "0"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
