@@ -31,6 +31,9 @@ DONE_S = 3600
 #: A child's claim on its lesson and start lapses after this long, should it die (s).
 CLAIM_S = 900
 
+#: How much lower the child's CPU priority is than the worker's (os.nice).
+NICENESS = 5
+
 _enabled = True
 
 
@@ -71,6 +74,9 @@ def ahead(lesson, index: int) -> bool:
 
 def _compute(app, lesson, index: int) -> None:
     disable()
+    # Work done ahead yields the CPU to what visitors wait for now (and their browsers, when
+    # the site runs on their machine); a visitor who waits for it leaves it the CPU anyway.
+    os.nice(NICENESS)
     with app.app_context():
         try:
             for k in range(index + 1, len(lesson.steps)):
