@@ -191,7 +191,7 @@ def caption(scene: Scene, built: Built) -> str:
         lr = dict(scene.runs[0].hyper).get("lr")
         text += (f"Red arrows: −∇E at 1/{1 / scene.arrows:g} scale (gradient descent moves each circle "
                  f"η = {lr:g} times its −∇E per step). ")
-    return text + ("Circles are drawn to scale" + (" (with WebGL where the browser has it)" if built.webgl else "")
+    return text + ("Circles are drawn to scale" + (" (with WebGL where the browser has a graphics card)" if built.webgl else "")
                    + ": drag to pan, scroll to zoom, double-click to reset.")
 
 
