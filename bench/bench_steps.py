@@ -7,8 +7,9 @@ For each lesson it prints one JSON line:
   text on screen (recorded in the page by an observer installed before any
   of the site's own scripts);
 - `ready_ms` p50 / p95 / max: from the key press (→) to "step ready": the new
-  step's narration shown, every visible figure drawn, no callback request in
-  flight and nothing loading, held for 150 ms;
+  step's narration shown, no callback answer in flight or being read (fetch
+  resolves at the headers, the answer is in hand once parsed), every visible
+  figure drawn since the key press and nothing loading, held for 150 ms;
 - `step_kB` max and the slowest steps: compressed bytes of the step's callback
   answers (`transferSize`), and the step numbers over a second.
 The previous run with the same label (bench/results/steps-<label>.json) is
@@ -33,29 +34,55 @@ RESULTS = Path(__file__).parent / "results"
 #: Installed before the site's scripts: records when narration text first shows,
 #: and counts callback requests in flight with their compressed sizes.
 PROBE = """
-window.__bench = {narration: null, inflight: 0, bytes: 0};
+window.__bench = {narration: null, inflight: 0, reading: 0, key: 0, drawn: new WeakMap()};
+const B = window.__bench;
+document.addEventListener('keydown', () => { B.key = performance.now(); }, true);
 new MutationObserver(() => {
-  if (window.__bench.narration !== null) return;
+  if (B.narration !== null) return;
   const el = document.querySelector('.ls-step.is-current .ls-markdown');
-  if (el && el.textContent.trim().length > 20) window.__bench.narration = performance.now();
+  if (el && el.textContent.trim().length > 20) B.narration = performance.now();
 }).observe(document, {childList: true, subtree: true, characterData: true});
 const fetch0 = window.fetch;
 window.fetch = function (url, opts) {
   const tracked = String(url).includes('_dash-update-component');
-  if (tracked) window.__bench.inflight++;
-  return fetch0.apply(this, arguments).finally(() => { if (tracked) window.__bench.inflight--; });
+  if (tracked) B.inflight++;
+  return fetch0.apply(this, arguments).finally(() => { if (tracked) B.inflight--; });
 };
+// An answer is in hand only once its body is read and parsed (fetch resolves at the headers).
+const json0 = Response.prototype.json;
+Response.prototype.json = function () {
+  B.reading++;
+  return json0.apply(this, arguments).finally(() => { B.reading--; });
+};
+// Figures: when each one last finished a drawing.
+const wrapPlotly = setInterval(() => {
+  const P = window.Plotly;
+  if (!P || P.__benchWrapped) return;
+  ['react', 'newPlot'].forEach((name) => {
+    const f = P[name];
+    const wrapped = function (gd) {
+      const div = typeof gd === 'string' ? document.getElementById(gd) : gd;
+      return Promise.resolve(f.apply(this, arguments)).finally(() => { B.drawn.set(div, performance.now()); });
+    };
+    Object.keys(f).forEach((k) => { wrapped[k] = f[k]; });   // e.g. the site's own wrapper's flag
+    P[name] = wrapped;
+  });
+  P.__benchWrapped = true;
+  clearInterval(wrapPlotly);
+}, 2);
 """
 
 READY = """
 const title = arguments[0];
 const h2 = document.querySelector('.ls-lesson .ls-step.is-current h2');
 if (!h2 || h2.textContent.trim() !== title) return false;
-if (window.__bench.inflight > 0) return false;
+const B = window.__bench;
+if (B.inflight > 0 || B.reading > 0) return false;
 if (document.querySelector('[data-dash-is-loading="true"], .site-job.is-running')) return false;
 const graphs = Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden) .js-plotly-plot'))
   .filter(g => g.offsetParent !== null);
-return graphs.every(g => g._fullData && g._fullData.length);
+// each drawn again since the key press (not only the last step's figure still on screen)
+return graphs.every(g => g._fullData && g._fullData.length && (B.drawn.get(g) || 0) > B.key);
 """
 
 BYTES = """
