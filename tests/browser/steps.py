@@ -32,15 +32,62 @@ def step_titles(dash_duo) -> list[str]:
         "return Array.from(document.querySelectorAll('.ls-lesson .ls-step h2')).map(h => h.textContent.trim());")
 
 
+def drawn(dash_duo, title: str, timeout: float = 60.0) -> None:
+    """Wait until the current step is `title`, nothing is loading and every shown figure is drawn."""
+    wait_until(lambda: dash_duo.driver.execute_script(READY, title), timeout, f"step {title!r} drawn")
+
+
 def walk(dash_duo, check, timeout: float = 60.0) -> int:
     """Call check(step_number) on every step of the open lesson, each once it is drawn."""
     titles = wait_until(lambda: step_titles(dash_duo), timeout, "the lesson's steps")
     for k, title in enumerate(titles, start=1):
         if k > 1:
             dash_duo.driver.execute_script("document.querySelector('.ls-lesson .ls-next').click();")
-        wait_until(lambda: dash_duo.driver.execute_script(READY, title), timeout, f"step {k} drawn")
+        drawn(dash_duo, title, timeout)
         check(k)
     return len(titles)
+
+
+ALTS = """
+return Array.from(document.querySelectorAll('.ls-figure:not(.ls-hidden)'))
+  .filter(f => f.offsetParent !== null && f.querySelector('.js-plotly-plot'))
+  .map(f => { const id = f.getAttribute('aria-describedby'); const el = id && document.getElementById(id);
+              return el ? el.textContent : ''; });
+"""
+
+#: The desktop screen the accessibility checks are made at (the browser's window size).
+DESKTOP = (1400, 900)
+
+
+def emulate_desktop(dash_duo) -> None:
+    emulate(dash_duo, *DESKTOP, mobile=False)
+
+
+class DesktopAccessibility:
+    """Each step of a lesson walked at desktop size, once drawn: no serious or critical
+    accessibility violation (axe-core, WCAG 2.2 A and AA), and every figure has a text
+    alternative built from its data. A lesson's own walk calls `check` on every step,
+    then `assert_none`; the problems of all steps are told together."""
+
+    def __init__(self, dash_duo):
+        self.dash_duo = dash_duo
+        self.titles = wait_until(lambda: step_titles(dash_duo), 60, "the lesson's steps")
+        self.found: dict[int, list[str]] = {}
+        self.steps = 0
+
+    def check(self, k: int) -> None:
+        """Step `k` (1-based), the current one, once drawn."""
+        drawn(self.dash_duo, self.titles[k - 1])
+        problems = axe_violations(self.dash_duo)
+        alts = self.dash_duo.driver.execute_script(ALTS)
+        problems += [f"figure {i + 1} has no text alternative" for i, a in enumerate(alts) if len(a) < 20]
+        if problems:
+            self.found[k] = problems
+        self.steps += 1
+
+    def assert_none(self) -> None:
+        assert self.steps == len(self.titles) > 1, (self.steps, self.titles)
+        assert self.found == {}, "\n".join(f"step {k}: {p}" for k, ps in self.found.items() for p in ps)
 
 
 def axe_violations(dash_duo, impacts=("serious", "critical")) -> list[str]:

@@ -5,6 +5,7 @@ import pytest
 from app.main import app
 from pages.computational_graph import SCHEMA, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
+from tests.browser.steps import DesktopAccessibility, emulate_desktop
 
 N = len(STEPS)
 DEFAULT_EXPRESSION = SCHEMA.defaults()["expr"]
@@ -39,16 +40,21 @@ def note(name: str) -> str:
     return f'[id*="ls-field-note"][id*="\\"{name}\\""]'
 
 
-def test_stepping_forward_and_backward_through_the_lesson(dash_duo):
+def test_stepping_forward_and_backward_through_the_lesson_and_accessible(dash_duo):
+    emulate_desktop(dash_duo)
     start(dash_duo, app, PATH)
+    accessibility = DesktopAccessibility(dash_duo)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
     wait_until(lambda: "Old ballad" in title(dash_duo), message="the graph of step 1")
+    accessibility.check(1)
     for k in range(2, N + 1):
         dash_duo.find_element(".ls-next").click()
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
         assert dash_duo.find_element(".ls-step.is-current h2").text == STEPS[k - 1].title
         wait_until(lambda: figure_data(dash_duo, GRAPH), message=f"the graph of step {k}")
+        accessibility.check(k)
     assert f"step={N}" in dash_duo.driver.current_url
+    accessibility.assert_none()
     for k in range(N - 1, 0, -1):
         dash_duo.find_element(".ls-prev").click()
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")

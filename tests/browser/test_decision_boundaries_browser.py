@@ -5,6 +5,7 @@ import pytest
 from app.main import app
 from pages.decision_boundaries import STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
+from tests.browser.steps import DesktopAccessibility, emulate_desktop
 
 N = len(STEPS)
 PATH = "/decision-boundaries"
@@ -32,19 +33,24 @@ def field_note(name: str) -> str:
     return f'[id*="ls-field-note"][id*="\\"{name}\\""]'
 
 
-def test_every_step_from_the_plane_to_free_play(dash_duo):
+def test_every_step_from_the_plane_to_free_play_and_accessible(dash_duo):
+    emulate_desktop(dash_duo)
     start(dash_duo, app, PATH)
+    accessibility = DesktopAccessibility(dash_duo)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
     wait_until(lambda: (figure_data(dash_duo, AREAS) or [{}])[0].get("z"), 30, "the plane in the song cube")
     link = wait_until(lambda: dash_duo.driver.find_elements("css selector", '.ls-step.is-current a[href="/perceptron"]'),
                       20, "the link to the perceptron lesson")
     assert link[0].text == "the perceptron lesson"
+    accessibility.check(1)
     for k in range(2, N + 1):
         dash_duo.find_element(".ls-next").click()
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
         assert title(dash_duo) == STEPS[k - 1].title
+        accessibility.check(k)
     assert f"step={N}" in dash_duo.driver.current_url
     wait_until(lambda: "Your network: 2 × 8" in areas_text(dash_duo), 60, "the free-play decision areas")
+    accessibility.assert_none()
     panel = [h for h in dash_duo.find_elements(".ls-panel h3") if h.text == "Your network"]
     assert panel and panel[0].is_displayed()
     assert_clean(dash_duo)

@@ -5,6 +5,7 @@ import pytest
 from app.main import app
 from pages.graph_layout import STEPS
 from tests.browser.helpers import assert_clean, retype, setting_field, start, wait_until
+from tests.browser.steps import DesktopAccessibility, emulate_desktop
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -73,8 +74,10 @@ SIGNATURES = {  # traces (circles, arrows per panel), links paths (one per panel
 }
 
 
-def test_every_step_shows_its_scene(dash_duo):
+def test_every_step_shows_its_scene_accessibly(dash_duo):
+    emulate_desktop(dash_duo)
     open_lesson(dash_duo)
+    accessibility = DesktopAccessibility(dash_duo)
     for k in range(1, N + 1):
         if k > 1:
             dash_duo.find_element(".ls-next").click()
@@ -83,7 +86,9 @@ def test_every_step_shows_its_scene(dash_duo):
         expected = SIGNATURES[STEPS[k - 1].figure]
         wait_until(lambda: scene_signature(dash_duo) == expected, timeout=30, message=f"the scene of step {k}")
         wait_until(lambda: circles_to_scale(dash_duo), message=f"the circles of step {k} to scale")
+        accessibility.check(k)
     assert "step=%d" % N in dash_duo.driver.current_url
+    accessibility.assert_none()
     assert_clean(dash_duo)
 
 

@@ -7,7 +7,7 @@ import pytest
 from app.main import app
 from pages.loss_landscape import ENGINE, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
-from tests.browser.steps import emulate
+from tests.browser.steps import DesktopAccessibility, emulate, emulate_desktop
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -31,8 +31,10 @@ def surface_rows(dash_duo) -> int:
     return len(data[0]["z"]) if data and data[0].get("z") else 0
 
 
-def test_every_step_renders_its_landscape(dash_duo):
+def test_every_step_renders_its_landscape_accessibly(dash_duo):
+    emulate_desktop(dash_duo)
     start(dash_duo, app, "/loss-landscape")
+    accessibility = DesktopAccessibility(dash_duo)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
     previous = None
     for k in range(1, N + 1):
@@ -44,7 +46,9 @@ def test_every_step_renders_its_landscape(dash_duo):
                              timeout=SLOW, message=f"the landscape of step {k}")
         assert surface_rows(dash_duo) >= 41
         previous = contour
+        accessibility.check(k)
     assert f"step={N}" in dash_duo.driver.current_url
+    accessibility.assert_none()
     assert_clean(dash_duo)
 
 

@@ -5,6 +5,7 @@ import pytest
 from app.main import app
 from pages.optimizer_lab import STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
+from tests.browser.steps import DesktopAccessibility, emulate_desktop
 
 N = len(STEPS)
 FIGURE_OF_STEP = [s.figure for s in STEPS]
@@ -21,10 +22,13 @@ def label(dash_duo) -> str:
     return dash_duo.find_element(".pl-label").text
 
 
-def test_every_step_renders_without_errors(dash_duo):
+def test_every_step_renders_without_errors_and_is_accessible(dash_duo):
+    emulate_desktop(dash_duo)
     start(dash_duo, app, PATH)
+    accessibility = DesktopAccessibility(dash_duo)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
     wait_until(lambda: figure_data(dash_duo, slot("right")), message="the loss surface")
+    accessibility.check(1)
     for k in range(2, N + 1):
         dash_duo.find_element(".ls-next").click()
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
@@ -33,7 +37,9 @@ def test_every_step_renders_without_errors(dash_duo):
         first = "cmp" if FIGURE_OF_STEP[k - 1] == "compare" else "left"
         wait_until(lambda: dash_duo.driver.find_elements("css selector", f"{slot(first)}:not(.ls-hidden)")
                    and figure_data(dash_duo, slot(first)), timeout=30, message=f"step {k}'s figure")
+        accessibility.check(k)
     assert f"step={N}" in dash_duo.driver.current_url
+    accessibility.assert_none()
     assert_clean(dash_duo)
 
 

@@ -6,6 +6,7 @@ from selenium.webdriver.common.keys import Keys
 from app.main import app
 from pages.perceptron import STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
+from tests.browser.steps import DesktopAccessibility, emulate_desktop
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -30,14 +31,19 @@ def test_home_to_perceptron_via_the_lesson_map(dash_duo):
     assert_clean(dash_duo)
 
 
-def test_every_step_by_buttons_and_by_keys(dash_duo):
+def test_every_step_by_buttons_and_by_keys_and_accessible(dash_duo):
+    emulate_desktop(dash_duo)
     start(dash_duo, app, "/perceptron")
+    accessibility = DesktopAccessibility(dash_duo)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")
+    accessibility.check(1)
     for k in range(2, N + 1):
         dash_duo.find_element(".ls-next").click()
         dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {k} of {N}")
         assert current_title(dash_duo) == STEPS[k - 1].title
+        accessibility.check(k)
     assert "step=%d" % N in dash_duo.driver.current_url
+    accessibility.assert_none()
     body = dash_duo.find_element("body")
     body.send_keys(Keys.HOME)
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step 1 of {N}")

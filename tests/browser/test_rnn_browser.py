@@ -5,6 +5,7 @@ import pytest
 from app.main import app
 from pages.rnn import SHOWN, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
+from tests.browser.steps import DesktopAccessibility, emulate_desktop
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
@@ -27,8 +28,10 @@ def label(dash_duo) -> str:
     return dash_duo.find_element(".pl-label").text
 
 
-def test_every_step_renders_its_figures_without_errors(dash_duo):
+def test_every_step_renders_its_figures_without_errors_and_is_accessible(dash_duo):
+    emulate_desktop(dash_duo)
     start(dash_duo, app, "/rnn")
+    accessibility = DesktopAccessibility(dash_duo)
     for k in range(1, N + 1):
         if k > 1:
             dash_duo.find_element(".ls-next").click()
@@ -36,7 +39,9 @@ def test_every_step_renders_its_figures_without_errors(dash_duo):
         assert dash_duo.find_element(".ls-step.is-current h2").text == STEPS[k - 1].title
         for name in SHOWN[STEPS[k - 1].figure]:
             wait_until(lambda: visible_figure(dash_duo, name), timeout=20, message=f"step {k}: the {name} figure")
+        accessibility.check(k)
     assert f"step={N}" in dash_duo.driver.current_url
+    accessibility.assert_none()
     assert_clean(dash_duo)
 
 
