@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from flask import current_app, has_request_context
 
@@ -31,8 +32,10 @@ DONE_S = 3600
 #: A child's claim on its lesson and start lapses after this long, should it die (s).
 CLAIM_S = 900
 
+#: The child starts this long after the step's answer, once the page is drawing it (s).
+START_DELAY_S = 1.0
 #: How much lower the child's CPU priority is than the worker's (os.nice).
-NICENESS = 5
+NICENESS = 19
 
 _enabled = True
 
@@ -58,6 +61,14 @@ def ahead(lesson, index: int) -> bool:
     if site_cache.peek(key + ":done")[0] or not site_cache.add(key, True, timeout=CLAIM_S):
         return False
     app = current_app._get_current_object()
+    threading.Thread(target=_fork, args=(app, lesson, index), daemon=True, name=f"prefetch-{lesson.id}").start()
+    return True
+
+
+def _fork(app, lesson, index: int) -> None:
+    """After START_DELAY_S (the answer has gone out, the page draws it), fork the child
+    that computes the steps, and wait for it (no zombie is left)."""
+    time.sleep(START_DELAY_S)
     pid = os.fork()
     if pid == 0:      # the child: compute, and leave without running the parent's exit handlers
         code = 1
@@ -68,8 +79,7 @@ def ahead(lesson, index: int) -> bool:
             log.exception("prefetch of lesson %s after step %d", lesson.id, index + 1)
         finally:
             os._exit(code)
-    threading.Thread(target=os.waitpid, args=(pid, 0), daemon=True, name=f"prefetch-{pid}").start()
-    return True
+    os.waitpid(pid, 0)
 
 
 def _compute(app, lesson, index: int) -> None:
