@@ -27,8 +27,8 @@ from typing import Callable, Mapping, Sequence
 import dash
 from dash import Input, Output, State, html
 
-from app.cache import NotCached, cached_only
 from app import prefetch
+from app.cache import NotCached, cached_only
 from app.compute_slots import mark_transient
 from app.pure_callbacks import pure_callback
 from components.figure_text import describe
