@@ -191,45 +191,34 @@ def _lookup(key: str) -> tuple[bool, object]:
     return False, None
 
 
-def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mirrors the cache API
-    """Store `value` (None included) under `key`; False if the backend fails."""
+def _write(action: str, method: str, key: str, *args, **kwargs) -> bool:
+    """backend.<method>(prefixed key, ...) as a bool; False if the backend fails (or is resting)."""
     found = guard.backend_and_prefix()
     if found is None:
         return False
     backend, prefix = found
     try:
-        return bool(backend.set(prefix + key, (value,), timeout=timeout))
-    except Exception as error:
-        guard.failed("write", error)
+        return bool(getattr(backend, method)(prefix + key, *args, **kwargs))
+    except Exception as error:  # any backend failure: redis, pickle, disk
+        guard.failed(action, error)
         return False
+
+
+def set(key: str, value, timeout: int | None = None) -> bool:  # noqa: A001 - mirrors the cache API
+    """Store `value` (None included) under `key`; False if the backend fails."""
+    return _write("write", "set", key, (value,), timeout=timeout)
 
 
 def add(key: str, value, timeout: int | None = None) -> bool:
     """Store `value` under `key` only if no entry is there: True for the one process that
     stored it (near enough: on the filesystem two may both win; they then merely both
     compute). False if present or the backend fails."""
-    found = guard.backend_and_prefix()
-    if found is None:
-        return False
-    backend, prefix = found
-    try:
-        return bool(backend.add(prefix + key, (value,), timeout=timeout))
-    except Exception as error:
-        guard.failed("write", error)
-        return False
+    return _write("write", "add", key, (value,), timeout=timeout)
 
 
 def delete(key: str) -> bool:
     """Remove `key` from the cache; False if it was absent or the backend fails."""
-    found = guard.backend_and_prefix()
-    if found is None:
-        return False
-    backend, prefix = found
-    try:
-        return bool(backend.delete(prefix + key))
-    except Exception as error:
-        guard.failed("delete", error)
-        return False
+    return _write("delete", "delete", key)
 
 
 # --- Claims: one process computes a value, the others wait for it ---------------

@@ -216,7 +216,8 @@ def shown_settings(raw: Mapping) -> list[str]:
 
 
 def _scene_outputs(scene: Scene, built: Built) -> dict:
-    return {"scene": built.scene_payload, "caption": caption(scene, built)}
+    return {"scene": built.scene_payload, "layout-style": {"height": f"{scene_height(len(scene.runs))}px"},
+            "caption": caption(scene, built)}
 
 
 def narrated_view(ctx) -> View:
@@ -249,6 +250,7 @@ ENGINE = Lesson(
     panels={"playground": "ls-panel", "tangle": "ls-figure"},
     outputs={
         "scene": (Output(lesson_id("scene", LESSON), "data"), figures.blank_scene()),
+        "layout-style": (Output(lesson_id("layout-graph", LESSON), "style"), {"height": f"{scene_height(1)}px"}),
         "caption": (Output(lesson_id("caption", LESSON), "children"), ""),
         "ran": (Output(lesson_id("ran", LESSON), "data"), dash.no_update),
     },
@@ -500,9 +502,6 @@ def show_tangle_rates(*results):
 clientside_callback(
     ClientsideFunction("graph_layout", "render"),
     Output(lesson_id("layout-graph", LESSON), "figure"),
-    # The figure's box takes the scene's height with the figure, in the same update: set
-    # before it, the box would redraw the old figure at the new size first.
-    Output(lesson_id("layout-graph", LESSON), "style"),
     Output(metric_id("row", ALL), "className"),
     Output(metric_id("swatch", ALL), "style"),
     Output(metric_id("note", ALL), "className"),

@@ -64,7 +64,7 @@ def test_every_step_gives_a_bounded_scene_and_loss_curve(step):
         assert np.isfinite(panel["energy"]).all()
     assert len(json.dumps(scene)) + len(json.dumps(loss)) < 1_600_000
     assert out["caption"] and out["notices-class"] == "ls-notices is-empty"
-    assert scene["figure"]["layout"]["height"] == page.scene_height(runs)
+    assert out["layout-style"] == {"height": f"{page.scene_height(runs)}px"}
     assert out["box:loss"] == "ls-figure" and out["height:loss"] == {"height": "300px"}
     assert (out["panel:playground"] == "ls-panel") == (figure == "free")
     assert (out["panel:tangle"] == "ls-figure") == (figure == "tangle")
@@ -147,7 +147,7 @@ def test_race_mode_lays_out_one_graph_from_one_start_per_optimizer():
     starts = [coords(out["scene"], p)[0] for p in panels]
     assert all(np.allclose(s, starts[0]) for s in starts)
     assert len(out["figure:loss"]["figure"]["data"]) == 6          # a curve and a marker per run
-    assert out["scene"]["figure"]["layout"]["height"] == 400
+    assert out["layout-style"] == {"height": "400px"}
 
 
 @pytest.mark.parametrize("name, raw, limit", [

@@ -263,11 +263,11 @@
   }
 
   ns.graph_layout = {
-    /* The figure of frame `value` of `scene`, its box's style, and its metrics table rows. */
+    /* The figure of frame `value` of `scene`, and its metrics table rows. */
     render: function (value, scene) {
       const ctx = window.dash_clientside.callback_context;
-      const rows = ((ctx.outputs_list || [])[2] || []).length;
-      if (!scene || !scene.figure || !scene.panels) return Array(11).fill(noUpdate());
+      const rows = ((ctx.outputs_list || [])[1] || []).length;
+      if (!scene || !scene.figure || !scene.panels) return Array(10).fill(noUpdate());
       const last = Math.max(0, (scene.frames || 1) - 1);
       const k = Math.min(Math.max(Number(value) || 0, 0), last);
       const gd = graphDiv();
@@ -277,7 +277,7 @@
         // figure catches up with the wanted frame when the drawing ends, so playing never
         // swamps the page.
         gd._glWanted = k;
-        return [noUpdate(), noUpdate()].concat(cells);
+        return [noUpdate()].concat(cells);
       }
       const fresh = !gd || gd._glScene !== scene;
       if (gd) {
@@ -288,9 +288,7 @@
       } else {
         adopt(scene, k, 200);
       }
-      const height = scene.figure.layout && scene.figure.layout.height;
-      const style = fresh && height ? { height: `${height}px` } : noUpdate();
-      return [frameFigure(scene, k, gd, fresh), style].concat(cells);
+      return [frameFigure(scene, k, gd, fresh)].concat(cells);
     },
 
     /* Run: ask the server for the playground's run. New graph: the next seed, then run. */
