@@ -9,6 +9,13 @@ storage, cookies: a fresh visitor again), an emulated screen size is dropped, an
 test sees only its own errors). Only the browser's HTTP cache stays: the site's
 scripts are not what these tests are about (tests/production weighs a first
 visit with an empty cache).
+
+A test sees the site as a visitor who asked for reduced motion: each step shows
+its result at once, without playing (learnscape.js). Playing a step's frames in
+this GPU-less browser costs more CPU than everything else a test does (a walk
+through the loss-landscape steps: 85 s of browser CPU with motion, 34 s
+without). A test about motion (a step that plays by itself, and the soak's
+attract loop) is marked `motion` and sees the site as most visitors do.
 """
 
 from __future__ import annotations
@@ -39,11 +46,19 @@ def shared_dash_duo(request, tmp_path_factory):
 
 
 @pytest.fixture
-def dash_duo(shared_dash_duo):
+def dash_duo(shared_dash_duo, request):
     """The module's browser and server, as a fresh visitor's for this test."""
     forget(shared_dash_duo)
+    reduce_motion(shared_dash_duo, request.node.get_closest_marker("motion") is None)
     yield shared_dash_duo
     forget(shared_dash_duo)
+
+
+def reduce_motion(duo, reduce: bool) -> None:
+    """The browser's `prefers-reduced-motion` answer, for this tab until changed."""
+    value = "reduce" if reduce else "no-preference"
+    duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-reduced-motion", "value": value}]})
 
 
 def forget(duo) -> None:

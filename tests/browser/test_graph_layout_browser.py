@@ -92,6 +92,7 @@ def test_every_step_shows_its_scene_accessibly(dash_duo):
     assert_clean(dash_duo)
 
 
+@pytest.mark.motion
 def test_the_player_scrubs_the_layout_in_the_browser(dash_duo):
     descent = 1 + [s.figure for s in STEPS].index("descent")
     open_lesson(dash_duo, f"?step={descent}")
@@ -167,15 +168,10 @@ def test_a_bad_value_is_told_beside_its_field_and_replaced(dash_duo):
 
 
 def test_the_first_scene_of_a_visit_is_drawn_to_scale_without_motion(dash_duo):
-    # With reduced motion the first figure goes out at once, often before its graph is on
-    # the page: it must still be watched and its circles brought to scale.
-    dash_duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
-        "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
-    try:
-        open_lesson(dash_duo, "?step=1")
-        wait_until(lambda: scene_signature(dash_duo) == SIGNATURES[STEPS[0].figure], timeout=30,
-                   message="the first scene")
-        wait_until(lambda: circles_to_scale(dash_duo), message="its circles to scale")
-    finally:
-        dash_duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    # With reduced motion (these tests' default) the first figure goes out at once, often
+    # before its graph is on the page: it must still be watched and its circles brought to scale.
+    open_lesson(dash_duo, "?step=1")
+    wait_until(lambda: scene_signature(dash_duo) == SIGNATURES[STEPS[0].figure], timeout=30,
+               message="the first scene")
+    wait_until(lambda: circles_to_scale(dash_duo), message="its circles to scale")
     assert_clean(dash_duo)

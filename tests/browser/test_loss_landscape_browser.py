@@ -52,6 +52,7 @@ def test_every_step_renders_its_landscape_accessibly(dash_duo):
     assert_clean(dash_duo)
 
 
+@pytest.mark.motion
 def test_the_player_rolls_the_ball(dash_duo):
     start(dash_duo, app, f"/loss-landscape?step={step_of('ball')}")
     # The ball step plays by itself: the caption and the ball move without a click.

@@ -56,6 +56,7 @@ def test_every_step_by_buttons_and_by_keys_and_accessible(dash_duo):
     assert_clean(dash_duo)
 
 
+@pytest.mark.motion
 def test_play_moves_the_figure(dash_duo):
     training = 1 + [i for i, s in enumerate(STEPS) if s.figure == "train"][0]
     start(dash_duo, app, f"/perceptron?step={training}")

@@ -27,6 +27,7 @@ TEST_PACE = 0.004
 LEAK_MB_PER_LAP = 14
 
 
+@pytest.mark.motion
 def test_attract_loop_soak(dash_duo):
     with app.server.test_request_context():
         lessons = lesson_index()
