@@ -8,7 +8,11 @@ explained variance on the axes, fixed directions to compare optimizers,
 random and start-to-end directions, skip connections); seed 002's two
 parameters that moved most are also cut through a network trained on images
 of digits. Steps that compare slices put one slice, seen from above, in each
-place of PLACES.
+place of PLACES: graphs of their own, so that the 3-D surface's graph stays as
+it is, hidden, while they show, and the next 3-D step draws in its scene.
+Plotly keeps a scene's WebGL context only while its graph shows 3-D, and
+without a GPU a new one took 960–1,390 ms to its first paint (compiling the
+shaders), against 160–390 ms for a new surface in a scene already made.
 
 The lesson engine runs the steps; this module holds the layout and one view
 per figure of the narration. The experiments (runs, slices, the spiral
@@ -335,7 +339,7 @@ PLANE_TITLES = {"random": ("Random", ("random direction 1", "random direction 2"
                 "start-end": ("Start → end", ("start → end", "random, orthogonal to it")),
                 "pca": ("PCA", ("PC 1", "PC 2"))}
 #: The places of the slices a step compares: the upper row's two, then the lower row's first.
-PLACES = ("surface", "contour", "side")
+PLACES = ("top_left", "top_right", "side")
 
 
 def _from_above(land: dict, path_name: str, frames, labels, *, title: str, axis_titles: tuple[str, str],
@@ -396,7 +400,7 @@ def centring_view(ctx) -> View:
         ("SVM: surface under the last point", f"{svm['final']['plane_loss'][-1]:.4f} and "
                                               f"{svm['mean']['plane_loss'][-1]:.4f}"),
     ])
-    return _view(ctx, {"surface": final, "contour": mean, "side": side}, facts, "centring")
+    return _view(ctx, {"top_left": final, "top_right": mean, "side": side}, facts, "centring")
 
 
 def seed_line(land: dict) -> dict:
@@ -483,7 +487,7 @@ def digits_view(ctx) -> View:
                        f"{data['n_params']:,} parameters")
     if any(p is not None for p in data["pixels"]):
         panel.append(pixel_map(data["inked"], data["pixels"], total))
-    return _view(ctx, {"surface": two, "contour": plane, "side": side}, panel, f"digits-{name}")
+    return _view(ctx, {"top_left": two, "top_right": plane, "side": side}, panel, f"digits-{name}")
 
 
 SKIP_NAMES = {"plain": "Plain 20 × 5", "residual": "20 × 5 with skip connections"}
@@ -552,7 +556,7 @@ VIEWS = {"features": features_view, "top": slice_view, "pca": slice_view, "ball"
 
 ENGINE = Lesson(
     LESSON, SCHEMA, STEPS, VIEWS,
-    graphs={"surface": 520, "contour": 520, "side": 420},
+    graphs={"surface": 520, "contour": 520, "top_left": 520, "top_right": 520, "side": 420},
     panels={"case": "ls-panel", "net": "ls-panel", "net_seed": "ls-panel", "digit_optimizer": "ls-panel",
             "table": "ls-panel", "settings": "ls-panel"},
     outputs={"facts": (Output(lesson_id("facts", LESSON), "children"), [])},
@@ -744,7 +748,8 @@ def stage(values: dict, hidden: set) -> list:
         ENGINE.step_player(label="step"),
         computing(
             [
-                html.Div([ENGINE.graph("surface"), ENGINE.graph("contour")], className="ls-figures-row"),
+                html.Div([ENGINE.graph(name) for name in ("surface", "contour", "top_left", "top_right")],
+                         className="ls-figures-row"),
                 html.Div([ENGINE.graph("side"), html.Div(id=lesson_id("facts", LESSON), className="ls-panel ll-facts")],
                          className="ll-lower"),
             ],

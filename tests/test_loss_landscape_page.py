@@ -17,7 +17,7 @@ from pages import loss_landscape as page
 DEFAULTS = page.SCHEMA.defaults()
 FIGURES = [s.figure for s in page.STEPS]
 FREE = FIGURES.index("free")
-GRAPHS = ("surface", "contour", "side")
+GRAPHS = ("surface", "contour", "top_left", "top_right", "side")
 #: Steps that compare slices from above: the first places of page.PLACES each hold a contour plot.
 COMPARING = {"directions": 3, "centring": 2, "skip": 2, "digits": 2}
 
@@ -62,7 +62,11 @@ def shown(out) -> list[str]:
 @pytest.mark.parametrize("step", range(len(page.STEPS)))
 def test_every_step_gives_its_figures_and_facts(step):
     out = call_show_step(step)
-    assert shown(out) == list(GRAPHS)
+    # A step comparing slices from above shows them in graphs of their own; the 3-D
+    # surface's graph, hidden, is sent nothing and keeps its scene for the next 3-D step.
+    places = ["top_left", "top_right", "side"] if FIGURES[step] in COMPARING else ["surface", "contour", "side"]
+    assert shown(out) == places
+    assert all(out[f"figure:{name}"] is None for name in GRAPHS if name not in places)
     for name in shown(out):
         payload = out[f"figure:{name}"]
         assert payload["figure"]["data"], name
@@ -104,14 +108,14 @@ def test_the_three_planes_say_how_much_of_the_path_they_hold():
 def test_the_centring_step_marks_each_planes_centre():
     out = call_show_step(step_of("centring"))
     marks = [[t["name"] for t in figure(out, name)["data"] if t.get("mode") == "markers" and "θ" in t.get("name", "")]
-             for name in ("surface", "contour")]
+             for name in ("top_left", "top_right")]
     assert marks == [["θ<sub>T</sub>, the trained net"], ["θ̄, the mean of the path"]]
 
 
 def test_the_digit_step_puts_both_slices_on_one_scale_with_the_seeds_line():
     for optimizer in ("sgd", "adam"):
         out = call_show_step(step_of("digits"), digit_optimizer=optimizer)
-        two, pca = figure(out, "surface"), figure(out, "contour")
+        two, pca = figure(out, "top_left"), figure(out, "top_right")
         assert (two["data"][0]["zmin"], two["data"][0]["zmax"]) == (pca["data"][0]["zmin"], pca["data"][0]["zmax"])
         line = [t for t in two["data"] if t.get("name", "").startswith("the seed's line")]
         assert len(line) == 1 and line[0]["line"]["dash"] == "dash"
@@ -127,14 +131,14 @@ def test_the_digit_step_puts_both_slices_on_one_scale_with_the_seeds_line():
     assert "pixel 3,1 → hidden unit 9" in text and "ink in 4 of 1,797 images" in text       # Adam's pixel map
     sgd = call_show_step(step_of("digits"))
     assert "ink in" not in str(sgd["facts"])                 # SGD's two weights start from hidden units
-    assert figure(sgd, "surface")["layout"]["xaxis"]["title"]["text"] == "hidden unit 4 → digit 2"
+    assert figure(sgd, "top_left")["layout"]["xaxis"]["title"]["text"] == "hidden unit 4 → digit 2"
 
 
 def test_the_digit_step_exports_the_two_parameter_slice():
     result, *_ = call_export("json", step_of("digits"), digit_optimizer="adam")
     document = json.loads(result["content"])
     assert document["meta"]["alpha"] == "pixel 3,1 → hidden unit 9" and document["meta"]["optimizer"] == "adam"
-    drawn = figure(call_show_step(step_of("digits"), digit_optimizer="adam"), "surface")["data"][0]
+    drawn = figure(call_show_step(step_of("digits"), digit_optimizer="adam"), "top_left")["data"][0]
     np.testing.assert_allclose(np.array(drawn["z"], dtype=float), np.array(document["loss"]), rtol=1e-3)
 
 

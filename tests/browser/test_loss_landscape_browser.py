@@ -7,12 +7,13 @@ import pytest
 from app.main import app
 from pages.loss_landscape import ENGINE, STEPS
 from tests.browser.helpers import assert_clean, figure_data, retype, setting_field, start, wait_until
-from tests.browser.steps import DesktopAccessibility, emulate, emulate_desktop
+from tests.browser.steps import DesktopAccessibility, drawn, emulate, emulate_desktop
 
 N = len(STEPS)
 pytestmark = pytest.mark.browser
-SURFACE = ".ls-figures-row .ls-figure:nth-child(1)"
-CONTOUR = ".ls-figures-row .ls-figure:nth-child(2)"
+#: The upper row's two figures shown (a step comparing slices shows graphs of its own there).
+SURFACE = ".ls-figures-row .ls-figure:not(.ls-hidden)"
+CONTOUR = ".ls-figures-row .ls-figure:not(.ls-hidden) ~ .ls-figure:not(.ls-hidden)"
 #: A cold cache trains several networks for step 5 on a busy machine.
 SLOW = 60
 
@@ -134,4 +135,20 @@ def test_on_a_phone_the_3d_camera_steps_back_so_axis_titles_fit(dash_duo):
         start(dash_duo, app, f"/loss-landscape?step={step + 1}")
         drawn = wait_until(lambda: dash_duo.driver.execute_script(drawn_eye), 30, "the 3-D scene")
         assert drawn == pytest.approx({axis: zoom * value for axis, value in eye.items()})
+    assert_clean(dash_duo)
+
+
+def test_the_3d_scene_outlasts_the_steps_seen_from_above(dash_duo):
+    # Steps 7 to 10 show slices from above in graphs of their own: the switching ball's
+    # surface is drawn in the scene of step 6, not in a new WebGL context.
+    first, then = step_of("optimizers"), step_of("switch")
+    assert all(STEPS[k - 1].figure in ("directions", "digits", "centring", "skip") for k in range(first + 1, then))
+    start(dash_duo, app, f"/loss-landscape?step={first}")
+    drawn(dash_duo, STEPS[first - 1].title, timeout=SLOW)
+    scene = "document.querySelector(arguments[0] + ' .js-plotly-plot')._fullLayout.scene._scene"
+    dash_duo.driver.execute_script(f"{scene}.__seen = true;", SURFACE)
+    for k in range(first + 1, then + 1):
+        dash_duo.find_element(".ls-next").click()
+        drawn(dash_duo, STEPS[k - 1].title, timeout=SLOW)
+    assert dash_duo.driver.execute_script(f"return {scene}.__seen === true;", SURFACE)
     assert_clean(dash_duo)
