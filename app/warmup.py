@@ -302,6 +302,17 @@ def step_requests(app: dash.Dash, page: dict, callbacks: list[Callback],
     return requests
 
 
+def work_ahead(page: dict) -> None:
+    """The work its lesson engine says a step needs beyond its answer (`Lesson.ahead`:
+    runs other callbacks of the page read, asked for by the browser one after another)."""
+    from components.engine import Lesson
+
+    module = sys.modules.get(page["module"])
+    for engine in [v for v in vars(module).values() if isinstance(v, Lesson)] if module else []:
+        for step in engine.steps:
+            engine.ahead.get(step.figure, lambda: None)()
+
+
 def post(client, body: dict, wait_s: float = BACKGROUND_WAIT_S):
     """POST one callback request with a Flask test client; for a background
     callback, poll as the browser does until its result is there."""
@@ -353,6 +364,8 @@ def warm(app: dash.Dash, only: list[str] | None = None, log=print) -> dict:
             done += 1
             if response.status_code >= 500:
                 errors.append(f"{label}: HTTP {response.status_code}")
+        with app.server.app_context():
+            work_ahead(page)
         log(f"warm-up: {page['path']}: {len(requests)} requests in {time.perf_counter() - page_start:.1f} s")
     return {"requests": done, "errors": errors, "seconds": time.perf_counter() - start}
 

@@ -26,7 +26,8 @@ import dash
 import numpy as np
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from app.cache import memoize
+from app.cache import NotCached, cached_only, memoize
+from app.compute_slots import mark_transient
 from app.lessons import graph_layout as experiments
 from app.lessons import own_graph
 from app.lessons.graph_layout import (CIRCLE_STEP_BUDGET, MAX_CIRCLES, MAX_RUN_STEPS, MAX_RUNS, MAX_SEED, NARRATED,
@@ -343,6 +344,7 @@ def _tangle_panel() -> html.Div:
     return html.Div(
         dcc.Loading(
             [*[dcc.Store(id=lesson_id("tangle", LESSON, k=k)) for k in range(len(TANGLE_OPTIMIZERS))],
+             *[dcc.Store(id=lesson_id("tangle-go", LESSON, k=k)) for k in range(1, len(TANGLE_OPTIMIZERS))],
              dcc.Graph(id=lesson_id("tangle-graph", LESSON), style={"height": "340px"},
                        figure=show_tangle_rates(*[None] * len(TANGLE_OPTIMIZERS)),
                        config={"displaylogo": False, "displayModeBar": False, "responsive": True}),
@@ -464,39 +466,76 @@ def _on_tangle_step(step) -> bool:
             and STEPS[step].figure == "tangle")
 
 
-def _tangle_callback(k: int):
-    """Tangle rates one optimizer per request, each after the one before: the bars fill in.
-    The chain stops when the visitor has left the step (it resumes, memoized, on return)."""
-    trigger = (Input(lesson_id("step", LESSON), "data") if k == 0
-               else Input(lesson_id("tangle", LESSON, k=k - 1), "data"))
+def _tangle_of(k: int) -> dict:
+    """What the bars need of optimizer k's tangle rate (computed, or read from the cache)."""
+    try:
+        result = tangle_result(TANGLE_OPTIMIZERS[k], TANGLE_RATES[TANGLE_OPTIMIZERS[k]])
+    except ValueError as error:
+        return {"error": str(error)}
+    return {key: result[key] for key in ("optimizer", "tangled", "trials", "rate", "with_crossings",
+                                         "high_energy", "diverged")}
 
-    @dash.callback(Output(lesson_id("tangle", LESSON, k=k), "data"), trigger,
-                   State(lesson_id("step", LESSON), "data"))
-    def compute(upstream, step):
-        if not _on_tangle_step(step) or (k > 0 and not isinstance(upstream, dict)):
-            return dash.no_update
-        try:
-            result = tangle_result(TANGLE_OPTIMIZERS[k], TANGLE_RATES[TANGLE_OPTIMIZERS[k]])
-        except ValueError as error:
-            return {"error": str(error)}
-        return {key: result[key] for key in ("optimizer", "tangled", "trials", "rate", "with_crossings",
-                                             "high_energy", "diverged")}
+
+def _stored_tangle_of(k: int) -> dict | None:
+    """Optimizer k's tangle rate if the cache holds it, else None (not computed here; an
+    answer that depends on what the cache holds now is never kept by the response cache)."""
+    try:
+        with cached_only():
+            return _tangle_of(k)
+    except NotCached:
+        mark_transient()
+        return None
+
+
+#: In the browser, rate k is asked for once rate k - 1 has arrived, and only while its store is empty.
+TANGLE_GATE = """function (previous, own) {
+    const done = (r) => Boolean(r) && typeof r === "object";
+    return done(previous) && !done(own) ? Date.now() : window.dash_clientside.no_update;
+}"""
+
+
+def _tangle_callback(k: int):
+    """Tangle rates one optimizer per request, each after the one before, the bars drawn
+    anew with every answer: they fill in. The first answer also brings every later rate
+    the cache holds (on a warm site, all of them: one request instead of five) and leaves
+    the others empty, to be asked for through TANGLE_GATE. The chain stops when the
+    visitor has left the step (it resumes, memoized, on return)."""
+    n = len(TANGLE_OPTIMIZERS)
+    store = lambda j, **kw: Output(lesson_id("tangle", LESSON, k=j), "data", **kw)  # noqa: E731
+    bars = Output(lesson_id("tangle-graph", LESSON), "figure", allow_duplicate=True)
+    if k == 0:
+        @dash.callback(store(0), *[store(j, allow_duplicate=True) for j in range(1, n)], bars,
+                       Input(lesson_id("step", LESSON), "data"), prevent_initial_call="initial_duplicate")
+        def first(step):
+            if not _on_tangle_step(step):
+                return [dash.no_update] * (n + 1)
+            results = [_tangle_of(0), *(_stored_tangle_of(j) for j in range(1, n))]
+            return [*results, show_tangle_rates(*results)]
+        return first
+
+    go = lesson_id("tangle-go", LESSON, k=k)
+    clientside_callback(TANGLE_GATE, Output(go, "data"), Input(lesson_id("tangle", LESSON, k=k - 1), "data"),
+                        State(lesson_id("tangle", LESSON, k=k), "data"), prevent_initial_call=True)
+
+    @dash.callback(store(k), bars, Input(go, "data"), State(lesson_id("step", LESSON), "data"),
+                   *[State(lesson_id("tangle", LESSON, k=j), "data") for j in range(n)], prevent_initial_call=True)
+    def compute(asked, step, *results):
+        if not _on_tangle_step(step) or not asked:
+            return dash.no_update, dash.no_update
+        result = _tangle_of(k)
+        return result, show_tangle_rates(*results[:k], result, *results[k + 1:])
 
     return compute
 
 
-TANGLE_CALLBACKS = [_tangle_callback(k) for k in range(len(TANGLE_OPTIMIZERS))]
-
-
-@dash.callback(
-    Output(lesson_id("tangle-graph", LESSON), "figure"),
-    *[Input(lesson_id("tangle", LESSON, k=k), "data") for k in range(len(TANGLE_OPTIMIZERS))],
-)
 def show_tangle_rates(*results):
     """The tangle rates so far, each optimizer at its own best step size (named under its bar)."""
     results = [r if isinstance(r, dict) and "rate" in r else None for r in results]
     labels = [f"{optimizer_label(name)}, η = {TANGLE_RATES[name]:g}" for name in TANGLE_OPTIMIZERS]
     return figures.tangle_bars(results, labels, trials=TANGLE_TRIALS, n=TANGLE_N, steps=TANGLE_STEPS)
+
+
+TANGLE_CALLBACKS = [_tangle_callback(k) for k in range(len(TANGLE_OPTIMIZERS))]
 
 
 clientside_callback(

@@ -13,6 +13,7 @@ from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 
 from app import cache as site_cache
+from app import compute_slots
 from app.lessons import graph_layout as experiments
 from app.main import app
 from components import graph_layout_figures as figures
@@ -247,22 +248,59 @@ def test_tangle_rates_fill_in_one_optimizer_per_request(monkeypatch):
     fake = {name: {"optimizer": name, "tangled": k, "trials": 50, "rate": k / 50, "with_crossings": k,
                    "high_energy": k, "diverged": 0} for k, name in enumerate(experiments.TANGLE_OPTIMIZERS)}
     asked = []
-    monkeypatch.setattr(page, "tangle_result", lambda name, lr: asked.append((name, lr)) or fake[name])
+
+    def nothing_cached(name, lr):    # a cold site: under cached_only, every rate is a miss
+        if site_cache._cached_only.get():
+            raise site_cache.NotCached(name)
+        asked.append((name, lr))
+        return fake[name]
+
+    monkeypatch.setattr(page, "tangle_result", nothing_cached)
     first, *rest = page.TANGLE_CALLBACKS
-    assert first(0, 0) is dash.no_update and first("tangle", "tangle") is dash.no_update
-    assert rest[0](None, tangle) is dash.no_update
-    results = [first(tangle, tangle)]
-    assert rest[0](results[0], 0) is dash.no_update             # the visitor has moved on
-    for compute in rest:
-        results.append(compute(results[-1], tangle))
+    assert first(0) == first("tangle") == [dash.no_update] * 5
+    assert rest[0](None, tangle, *[None] * 4) == (dash.no_update, dash.no_update)
+    *results, bars = first(tangle)
+    assert results[0]["optimizer"] == "sgd" and results[1:] == [None, None, None]   # the others: one by one
+    assert list(bars.data[0].text)[1:] == [""] * 3 and "computing" in bars.layout.title.text
+    assert rest[0](1234, 0, *results) == (dash.no_update, dash.no_update)            # the visitor has moved on
+    for k, compute in enumerate(rest, start=1):
+        results[k], bars = compute(1234, tangle, *results)
+        assert sum(bool(t) for t in bars.data[0].text) == k + 1                        # the bars fill in
     assert [r["optimizer"] for r in results] == list(experiments.TANGLE_OPTIMIZERS)
     partial = page.show_tangle_rates(results[0], None, "garbage", None)
     assert "computing" in partial.layout.title.text
-    full = page.show_tangle_rates(*results)
-    assert list(full.data[0].y) == [0, 0.02, 0.04, 0.06] and "computing" not in full.layout.title.text
+    assert list(bars.data[0].y) == [0, 0.02, 0.04, 0.06] and "computing" not in bars.layout.title.text
     # Each optimizer at its own best step size, named under its bar.
     assert asked == list(experiments.TANGLE_RATES.items())
-    assert list(full.data[0].x) == ["SGD, η = 0.2", "Momentum, η = 0.1", "Nesterov, η = 0.07", "Adam, η = 2"]
+    assert list(bars.data[0].x) == ["SGD, η = 0.2", "Momentum, η = 0.1", "Nesterov, η = 0.07", "Adam, η = 2"]
+
+
+def test_a_warm_site_sends_every_tangle_rate_in_the_first_answer(monkeypatch):
+    """Rates the cache holds come with the first one (one request, nothing left to ask
+    for); one it does not hold is left empty, and that answer is not kept whole."""
+    tangle = FIGURES.index("tangle")
+    computed = []
+
+    @site_cache.memoize()
+    def tangle_rate_for_this_test(name, lr):
+        computed.append(name)
+        return {"optimizer": name, "tangled": 1, "trials": 50, "rate": 0.02, "with_crossings": 1,
+                "high_energy": 0, "diverged": 0}
+
+    monkeypatch.setattr(page, "tangle_result", tangle_rate_for_this_test)
+    names = list(experiments.TANGLE_OPTIMIZERS)
+    with app.server.test_request_context():
+        for name in names[:3]:
+            tangle_rate_for_this_test(name, experiments.TANGLE_RATES[name])
+        *partial, _ = page.TANGLE_CALLBACKS[0](tangle)
+        assert [r and r["optimizer"] for r in partial] == names[:3] + [None]
+        assert compute_slots.answer_is_transient()
+    with app.server.test_request_context():
+        tangle_rate_for_this_test(names[3], experiments.TANGLE_RATES[names[3]])
+        *whole, bars = page.TANGLE_CALLBACKS[0](tangle)
+        assert [r["optimizer"] for r in whole] == names and "computing" not in bars.layout.title.text
+        assert not compute_slots.answer_is_transient()
+    assert computed == names
 
 
 def test_layout_survives_any_query():

@@ -1,8 +1,14 @@
 """The graph-layout lesson in headless Chromium: steps, the player, the playground."""
 
+import threading
+
 import pytest
 
+from app import cache as site_cache
+from app.lessons import graph_layout as experiments
 from app.main import app
+from components.ids import dom_id, lesson_id
+from pages import graph_layout as page
 from pages.graph_layout import STEPS
 from tests.browser.helpers import assert_clean, retype, setting_field, start, wait_until
 from tests.browser.steps import DesktopAccessibility, emulate_desktop
@@ -175,3 +181,48 @@ def test_the_first_scene_of_a_visit_is_drawn_to_scale_without_motion(dash_duo):
                message="the first scene")
     wait_until(lambda: circles_to_scale(dash_duo), message="its circles to scale")
     assert_clean(dash_duo)
+
+
+def tangle_counts(dash_duo):
+    """The count on each tangle bar as drawn ("" for a bar still computed)."""
+    return dash_duo.driver.execute_script(
+        "const box = document.getElementById(arguments[0]);"
+        "const gd = box && box.querySelector('.js-plotly-plot');"
+        "return gd && gd.data ? Array.from(gd.data[0].text) : null;", dom_id(lesson_id("tangle-graph", "graph-layout")))
+
+
+def test_the_tangle_bars_fill_in_one_by_one_or_come_at_once_when_stored(dash_duo, monkeypatch):
+    """Cold: each optimizer's rate on a request of its own, the bars drawn as each arrives.
+    Warm (every rate stored): the first answer brings them all, and nothing more is asked."""
+    names = list(experiments.TANGLE_OPTIMIZERS)
+    computed, last_may_finish = [], threading.Event()
+
+    def tangle_result(name, lr, stored=None):
+        if site_cache._cached_only.get() and not stored:
+            raise site_cache.NotCached(name)
+        if not site_cache._cached_only.get():
+            computed.append(name)
+        if name == names[-1] and not stored:
+            last_may_finish.wait(30)     # held until the test has seen three bars of four
+        return {"optimizer": name, "tangled": names.index(name), "trials": 50, "rate": names.index(name) / 50,
+                "with_crossings": 0, "high_energy": 0, "diverged": 0}
+
+    tangle = 1 + [s.figure for s in STEPS].index("tangle")
+    monkeypatch.setattr(page, "tangle_result", tangle_result)
+    open_lesson(dash_duo, f"?step={tangle}")
+    wait_until(lambda: tangle_counts(dash_duo) == ["0 of 50", "1 of 50", "2 of 50", ""], timeout=30,
+               message="three bars drawn while the fourth is computed")
+    last_may_finish.set()
+    wait_until(lambda: tangle_counts(dash_duo) == ["0 of 50", "1 of 50", "2 of 50", "3 of 50"], timeout=30,
+               message="the fourth bar")
+    assert computed == names
+    assert_clean(dash_duo)
+
+    computed.clear()
+    monkeypatch.setattr(page, "tangle_result", lambda name, lr: tangle_result(name, lr, stored=True))
+    open_lesson(dash_duo, f"?step={tangle}")
+    wait_until(lambda: tangle_counts(dash_duo) == ["0 of 50", "1 of 50", "2 of 50", "3 of 50"], timeout=30,
+               message="every bar from the cache")
+    assert computed == names[:1]      # only the first answer's own rate; the others were not asked for
+    assert_clean(dash_duo)
+

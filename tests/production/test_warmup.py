@@ -66,3 +66,15 @@ def test_replay_covers_every_lesson_and_step():
         labels = {label for label, _body in warmup.step_requests(app, page, callbacks)}
         assert labels == {f"{page['path']} step {i + 1}" for i in range(page["steps"])}, page["path"]
         assert any(label.endswith("layout") for label, _ in warmup.page_load(app, page, callbacks))
+
+
+def test_the_warmup_does_the_work_a_step_needs_beyond_its_answer(monkeypatch):
+    """Graph layout's tangle rates are asked for by the browser one after another, beyond
+    the step's answer: the warm-up computes them through the lesson's `ahead` work."""
+    from pages import graph_layout
+
+    done = []
+    monkeypatch.setitem(graph_layout.ENGINE.ahead, "tangle", lambda: done.append("tangle"))
+    page = next(p for p in warmup.lesson_pages() if p["path"] == "/graph-layout")
+    warmup.work_ahead(page)
+    assert done == ["tangle"]
