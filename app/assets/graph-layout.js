@@ -252,7 +252,7 @@
     gd._glBreathTimer = setTimeout(() => {
       gd._glBusy = false;
       const scene = gd._glScene;
-      if (scene && gd._glWanted !== undefined && gd._glWanted !== gd._glShown) {
+      if (scene && scene !== gd._glHeld && gd._glWanted !== undefined && gd._glWanted !== gd._glShown) {
         const k = gd._glWanted;
         gd._glShown = k;
         busy(gd);
@@ -261,6 +261,14 @@
       }
     }, Math.max(30, Math.min(took, 2000)));
   }
+
+  /* Another step asked for: the scene on screen draws no more frames (they would only hold
+   * back the drawing of the next step, a big scene's frame taking 0.2-0.5 s without a GPU);
+   * the next scene plays. */
+  document.addEventListener("learnscape:step-change", () => {
+    const gd = graphDiv();
+    if (gd) { gd._glHeld = gd._glScene; gd._glWanted = gd._glShown; }
+  });
 
   ns.graph_layout = {
     /* The figure of frame `value` of `scene`, and its metrics table rows. */
@@ -271,6 +279,7 @@
       const last = Math.max(0, (scene.frames || 1) - 1);
       const k = Math.min(Math.max(Number(value) || 0, 0), last);
       const gd = graphDiv();
+      if (gd && gd._glHeld === scene) return Array(10).fill(noUpdate());   // its step is left
       const cells = metricCells(scene, k, rows);
       if (gd && gd._glScene === scene && gd._glBusy && k !== last) {
         // Still drawing the last frame (a big scene without WebGL is slow): skip this one; the

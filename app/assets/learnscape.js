@@ -183,10 +183,14 @@
       const id = ids[0];
       const last = (steps || []).length - 1;
       const current = Number(step) || 0;
-      if (id.type === "ls-prev") return Math.max(current - 1, 0);
-      if (id.type === "ls-next") return Math.min(current + 1, last);
-      if (id.type === "ls-dot") return Math.min(Math.max(Number(id.index) || 0, 0), last);
-      return noUpdate();
+      let target = current;
+      if (id.type === "ls-prev") target = Math.max(current - 1, 0);
+      else if (id.type === "ls-next") target = Math.min(current + 1, last);
+      else if (id.type === "ls-dot") target = Math.min(Math.max(Number(id.index) || 0, 0), last);
+      else return noUpdate();
+      // Figures that play by themselves stop drawing the old step's frames (graph-layout.js).
+      if (target !== current) document.dispatchEvent(new CustomEvent("learnscape:step-change"));
+      return target;
     },
 
     /* Show the current step, and keep the address bar a link to this state. */

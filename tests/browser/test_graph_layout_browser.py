@@ -1,5 +1,6 @@
 """The graph-layout lesson in headless Chromium: steps, the player, the playground."""
 
+import random
 import threading
 
 import pytest
@@ -226,3 +227,64 @@ def test_the_tangle_bars_fill_in_one_by_one_or_come_at_once_when_stored(dash_duo
     assert computed == names[:1]      # only the first answer's own rate; the others were not asked for
     assert_clean(dash_duo)
 
+
+#: Counts in the page the drawings of the layout graph (`window.__drawn`), the animation
+#: frames (`window.__frames`) since it was first run, and the drawings before the last click
+#: (`window.__drawnAtClick`).
+COUNT_DRAWINGS = """
+if (window.__drawn === undefined) {
+  window.__drawn = 0; window.__frames = 0;
+  const react = window.Plotly.react;
+  window.Plotly.react = function (gd) {
+    if (gd && gd.closest && gd.closest('.gl-layout-graph')) window.__drawn++;
+    return react.apply(this, arguments);
+  };
+  const tick = () => { window.__frames++; requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  document.addEventListener('click', () => { window.__drawnAtClick = window.__drawn; }, true);
+}
+return [window.__drawn, window.__frames, window.__drawnAtClick];
+"""
+
+
+@pytest.mark.motion
+def test_a_big_scene_stops_playing_once_the_next_step_is_asked_for(dash_duo, monkeypatch):
+    """Without a GPU a frame of 2,000 circles takes 0.2-0.5 s to draw: once the visitor
+    asks for the next step, the scene on screen draws none (here while the next step is
+    held on the server), so the next step's figures are drawn without waiting for it."""
+    big = 1 + [s.figure for s in STEPS].index("smart")
+    following = STEPS[big].figure
+    real = page.ENGINE.views[following]
+    release, entered = threading.Event(), threading.Event()
+
+    def held(ctx):
+        entered.set()
+        release.wait(60)
+        return real(ctx)
+
+    monkeypatch.setitem(page.ENGINE.views, following, held)
+    # a seed no other test asks for: the next step's answer cannot come from a cache
+    open_lesson(dash_duo, f"?step={big}&seed={random.randint(1, 10**6)}")
+    label = lambda: dash_duo.find_element(".pl-label").text  # noqa: E731
+    wait_until(lambda: "of 200" in label(), timeout=30, message="the run")
+    count = lambda: dash_duo.driver.execute_script(COUNT_DRAWINGS)  # noqa: E731
+    try:
+        dash_duo.find_element(".pl-reset").click()       # the whole run ahead of it
+        dash_duo.find_element(".pl-play").click()
+        count()
+        wait_until(lambda: count()[0] >= 2, timeout=30, message="frames drawn while playing")
+        frames = count()[1]
+        dash_duo.find_element(".ls-next").click()
+        wait_until(entered.is_set, 30, "the next step's view to be called")
+        wait_until(lambda: count()[1] >= frames + 60, message="60 animation frames")
+        drawn, _, at_click = count()
+        assert drawn == at_click, "the old scene drew a frame after Next"
+        handle = dash_duo.find_element(".pl-slider [role=slider]")
+        assert int(handle.get_attribute("aria-valuenow")) < int(handle.get_attribute("aria-valuemax")), \
+            "the run had not played to its end"
+    finally:
+        release.set()
+    dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {big + 1} of {N}", timeout=30)
+    wait_until(lambda: scene_signature(dash_duo) == SIGNATURES[following], timeout=30, message="the next scene")
+    wait_until(lambda: count()[0] > drawn, message="the next scene drawn")
+    assert_clean(dash_duo)
