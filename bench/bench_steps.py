@@ -6,6 +6,8 @@ For each lesson it prints one JSON line:
 - `narration_ms`: from the start of navigation to the first step's narration
   text on screen (recorded in the page by an observer installed before any
   of the site's own scripts);
+- `first_step_ready_ms`: from the start of navigation to the first step ready
+  (as below: every figure drawn);
 - `ready_ms` p50 / p95 / max: from the key press (→) to "step ready": the new
   step's narration shown, no callback answer in flight or being read (fetch
   resolves at the headers, the answer is in hand once parsed), every visible

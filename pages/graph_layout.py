@@ -342,7 +342,7 @@ TANGLE_ALT = ("Bar chart: for each optimizer at its own best step size, the shar
 
 def _tangle_panel() -> html.Div:
     return html.Div(
-        dcc.Loading(
+        computing(
             [*[dcc.Store(id=lesson_id("tangle", LESSON, k=k)) for k in range(len(TANGLE_OPTIMIZERS))],
              *[dcc.Store(id=lesson_id("tangle-go", LESSON, k=k)) for k in range(1, len(TANGLE_OPTIMIZERS))],
              dcc.Graph(id=lesson_id("tangle-graph", LESSON), style={"height": "340px"},
@@ -350,7 +350,7 @@ def _tangle_panel() -> html.Div:
                        config={"displaylogo": False, "displayModeBar": False, "responsive": True}),
              figure_tools("tangle"),
              html.P(TANGLE_ALT, id=lesson_id("tangle-alt", LESSON), className="ls-sr-only")],
-            type="circle", delay_show=300, overlay_style=DIMMED,
+            f"Laying out {TANGLE_TRIALS} random trees with each optimizer",
         ),
         id=ENGINE.panel_id("tangle"), className="ls-figure ls-hidden", role="figure",
         **{"aria-describedby": dom_id(lesson_id("tangle-alt", LESSON))},

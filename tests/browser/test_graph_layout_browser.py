@@ -213,9 +213,14 @@ def test_the_tangle_bars_fill_in_one_by_one_or_come_at_once_when_stored(dash_duo
     open_lesson(dash_duo, f"?step={tangle}")
     wait_until(lambda: tangle_counts(dash_duo) == ["0 of 50", "1 of 50", "2 of 50", ""], timeout=30,
                message="three bars drawn while the fourth is computed")
+    saying = wait_until(lambda: [el.text for el in dash_duo.driver.find_elements("css selector", ".ls-computing")
+                                 if el.is_displayed()], timeout=30, message="the page saying what it computes")
+    assert saying == ["Laying out 50 random trees with each optimizer…"]
     last_may_finish.set()
     wait_until(lambda: tangle_counts(dash_duo) == ["0 of 50", "1 of 50", "2 of 50", "3 of 50"], timeout=30,
                message="the fourth bar")
+    wait_until(lambda: not [el for el in dash_duo.driver.find_elements("css selector", ".ls-computing")
+                            if el.is_displayed()], message="the indicator to go")
     assert computed == names
     assert_clean(dash_duo)
 
@@ -229,8 +234,8 @@ def test_the_tangle_bars_fill_in_one_by_one_or_come_at_once_when_stored(dash_duo
 
 
 #: Counts in the page the drawings of the layout graph (`window.__drawn`), the animation
-#: frames (`window.__frames`) since it was first run, and the drawings before the last click
-#: (`window.__drawnAtClick`).
+#: frames (`window.__frames`) since it was first run, the drawings before the last click
+#: (`window.__drawnAtClick`), and whether the run was still short of its end then.
 COUNT_DRAWINGS = """
 if (window.__drawn === undefined) {
   window.__drawn = 0; window.__frames = 0;
@@ -241,9 +246,13 @@ if (window.__drawn === undefined) {
   };
   const tick = () => { window.__frames++; requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
-  document.addEventListener('click', () => { window.__drawnAtClick = window.__drawn; }, true);
+  document.addEventListener('click', () => {
+    window.__drawnAtClick = window.__drawn;
+    const handle = document.querySelector('.pl-slider [role=slider]');
+    window.__playingAtClick = Number(handle.getAttribute('aria-valuenow')) < Number(handle.getAttribute('aria-valuemax'));
+  }, true);
 }
-return [window.__drawn, window.__frames, window.__drawnAtClick];
+return [window.__drawn, window.__frames, window.__drawnAtClick, window.__playingAtClick];
 """
 
 
@@ -269,7 +278,10 @@ def test_a_big_scene_stops_playing_once_the_next_step_is_asked_for(dash_duo, mon
     wait_until(lambda: "of 200" in label(), timeout=30, message="the run")
     count = lambda: dash_duo.driver.execute_script(COUNT_DRAWINGS)  # noqa: E731
     try:
-        dash_duo.find_element(".pl-reset").click()       # the whole run ahead of it
+        dash_duo.find_element(".pl-reset").click()       # the whole run ahead of it, at half speed
+        for _ in range(3):
+            dash_duo.find_element(".pl-speed").click()    # 1× → 2× → 4× → 0.5×
+        dash_duo.wait_for_text_to_equal(".pl-speed", "0.5×")
         dash_duo.find_element(".pl-play").click()
         count()
         wait_until(lambda: count()[0] >= 2, timeout=30, message="frames drawn while playing")
@@ -277,11 +289,9 @@ def test_a_big_scene_stops_playing_once_the_next_step_is_asked_for(dash_duo, mon
         dash_duo.find_element(".ls-next").click()
         wait_until(entered.is_set, 30, "the next step's view to be called")
         wait_until(lambda: count()[1] >= frames + 60, message="60 animation frames")
-        drawn, _, at_click = count()
+        drawn, _, at_click, playing = count()
+        assert playing, "the run was still playing when Next was pressed"
         assert drawn == at_click, "the old scene drew a frame after Next"
-        handle = dash_duo.find_element(".pl-slider [role=slider]")
-        assert int(handle.get_attribute("aria-valuenow")) < int(handle.get_attribute("aria-valuemax")), \
-            "the run had not played to its end"
     finally:
         release.set()
     dash_duo.wait_for_text_to_equal(".ls-progress", f"Step {big + 1} of {N}", timeout=30)
