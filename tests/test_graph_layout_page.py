@@ -275,6 +275,15 @@ def test_tangle_rates_fill_in_one_optimizer_per_request(monkeypatch):
     assert list(bars.data[0].x) == ["SGD, η = 0.2", "Momentum, η = 0.1", "Nesterov, η = 0.07", "Adam, η = 2"]
 
 
+def test_tangle_rates_are_computed_ahead_last_first(monkeypatch):
+    """Ahead of the visitor (app.prefetch, the warm-up) from the last rate back: a visitor
+    who arrives early asks for them first to last, and the two meet halfway."""
+    asked = []
+    monkeypatch.setattr(page, "tangle_result", lambda name, lr: asked.append(name))
+    page.ENGINE.ahead["tangle"]()
+    assert asked == list(reversed(experiments.TANGLE_OPTIMIZERS))
+
+
 def test_a_warm_site_sends_every_tangle_rate_in_the_first_answer(monkeypatch):
     """Rates the cache holds come with the first one (one request, nothing left to ask
     for); one it does not hold is left empty, and that answer is not kept whole."""
