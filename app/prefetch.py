@@ -92,7 +92,7 @@ def _compute(app, lesson, index: int) -> None:
             for k in range(index + 1, len(lesson.steps)):
                 try:
                     lesson.outputs(k, lesson.schema.defaults(), {}, triggered="step")
-                    lesson.ahead.get(lesson.steps[k].figure, lambda: None)()
+                    lesson.work_ahead(k)
                 except Exception:  # noqa: BLE001 - the visitor's own request will say what failed
                     log.exception("prefetch of lesson %s, step %d", lesson.id, k + 1)
             site_cache.set(_key(lesson.id, index) + ":done", True, timeout=DONE_S)

@@ -309,8 +309,8 @@ def work_ahead(page: dict) -> None:
 
     module = sys.modules.get(page["module"])
     for engine in [v for v in vars(module).values() if isinstance(v, Lesson)] if module else []:
-        for step in engine.steps:
-            engine.ahead.get(step.figure, lambda: None)()
+        for index in range(len(engine.steps)):
+            engine.work_ahead(index)
 
 
 def post(client, body: dict, wait_s: float = BACKGROUND_WAIT_S):

@@ -120,7 +120,8 @@ class Lesson:
         States, read when the step or an extra input changes.
     background: run the step callback as a Dash background callback, with progress.
     ahead: figure name -> work its step needs beyond its answer (runs that other callbacks of
-        the page read), done when the step is computed ahead of the visitor (app.prefetch).
+        the page read), done when the step is computed ahead of the visitor (app.prefetch)
+        and by the warm-up (`work_ahead`).
     """
 
     def __init__(self, lesson: str, schema: Schema, steps: Sequence[Step], views: Mapping[str, ViewFn], *,
@@ -177,6 +178,12 @@ class Lesson:
         return setting_controls(self.id, self.schema, values, hidden, names)
 
     # -- one step, without Dash -----------------------------------------------------------
+
+    def work_ahead(self, index: int) -> None:
+        """Do the work step `index` (0-based) needs beyond its answer (`ahead`), if any."""
+        work = self.ahead.get(self.steps[index].figure)
+        if work is not None:
+            work()
 
     def outputs(self, step, raw: Mapping, extra: Mapping | None = None, *, triggered: str | None = None,
                 report: Callable[[str, float], None] | None = None) -> dict:
