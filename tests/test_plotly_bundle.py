@@ -77,6 +77,9 @@ def test_the_committed_file_was_built_from_the_manifest():
     # variant (precompiled programs) must be built from it.
     strict = re.search(r"/\* strict variants: ([^*]*) \*/", head).group(1).split(", ")
     assert STRICT_VARIANTS & plotly_bundle.TRACES <= set(strict), f"build with \"strict\": true; {REBUILD}"
+    refine = re.search(r"/\* surface refinement: up to (\d+) points per axis \*/", head)
+    assert refine and int(refine.group(1)) == plotly_bundle.MANIFEST["surface_refine_points"], \
+        f"the built file refines surfaces otherwise than bundle.json says: {REBUILD}"
 
 
 def test_pages_load_the_bundle_from_the_site_not_the_full_plotly_js():

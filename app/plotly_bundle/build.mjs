@@ -10,10 +10,11 @@
 // @plotly/regl, `global` as window, es2016), attribute metadata stripped as in
 // plotly.js's own dist files, minified, under plotly.js's license header and
 // UMD wrapper; the bundled packages' license comments stay at the end.
-// Differences: no world calendars (no non-Gregorian dates here), and the
+// Differences: no world calendars (no non-Gregorian dates here); the
 // maplibre stylesheet that the core requires only for map subplots is an empty
 // module (no map traces here; plotly.js inlines it with a plugin whose output
-// depends on the build folder). The same inputs always give the same bytes.
+// depends on the build folder); and surfaces are refined less (PATCHES
+// below). The same inputs always give the same bytes.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +42,31 @@ const modules = manifest.traces.filter((t) => t !== 'scatter').map((t) =>
 const entry = ["'use strict';", "var Plotly = require('plotly.js/lib/core');", 'Plotly.register([',
     ...modules, ']);', 'module.exports = Plotly;', ''].join('\n');
 
+// Source changes, each an exact text that must be found, so that another
+// plotly.js version fails the build instead of shipping without it:
+// - surface: plotly.js resamples a surface's grid by bilinear interpolation
+//   until it has at least 120 points per axis (4x to 8x for the lessons'
+//   51-point grids: up to 85,000 vertices, 0.4-0.7 s per drawing where WebGL
+//   runs in software). The points it adds hold no new data; here a grid is
+//   refined only up to bundle.json's `surface_refine_points` points per axis.
+const refinePoints = manifest.surface_refine_points;
+if (!Number.isInteger(refinePoints) || refinePoints < 2) throw new Error('bundle.json: surface_refine_points must be a whole number >= 2');
+const PATCHES = [{
+    file: 'src/traces/surface/convert.js',
+    find: '    var scale = Math.round(resDst / resSrc);\n',
+    replace: `    var scale = Math.min(Math.round(resDst / resSrc), Math.floor(${refinePoints - 1} / Math.max(resSrc - 1, 1)));\n`,
+}];
+const patched = new Set();
+function patch(file, text) {
+    for (const p of PATCHES) {
+        if (!file.endsWith(path.join(...p.file.split('/')))) continue;
+        if (!text.includes(p.find)) throw new Error(`${p.file}: the text to patch is not there`);
+        text = text.replace(p.find, p.replace);
+        patched.add(p.file);
+    }
+    return text;
+}
+
 // Attribute metadata that only documentation reads, stripped as plotly.js
 // strips it from its own dist files: descriptions (a string, or an array of
 // strings joined), option lists and human-readable names. Only literals are
@@ -61,6 +87,7 @@ const stripMeta = {
             if (!own.test(args.path)) return undefined;
             let text = fs.readFileSync(args.path, 'utf8');
             for (const pattern of META) text = text.replace(pattern, '');
+            text = patch(args.path, text);
             return { contents: text, loader: 'js' };
         });
     },
@@ -82,11 +109,14 @@ const result = await build({
     logLevel: 'warning',
 });
 
+for (const p of PATCHES) if (!patched.has(p.file)) throw new Error(`${p.file} was not bundled: nothing patched`);
+
 // plotly.js's license header, naming this bundle and what it holds.
 const distHeader = fs.readFileSync(path.join(plotlyDir, 'dist', 'plotly.min.js'), 'utf8').split('*/')[0] + '*/';
 const header = distHeader.replace('plotly.js', `plotly.js (${manifest.name} - minified)`) +
     `\n/* traces: ${manifest.traces.join(', ')} */\n` +
-    `/* strict variants: ${manifest.traces.filter(strict).join(', ') || 'none'} */\n`;
+    `/* strict variants: ${manifest.traces.filter(strict).join(', ') || 'none'} */\n` +
+    `/* surface refinement: up to ${refinePoints} points per axis */\n`;
 const wrapped = [
     header +
     '(\n function(root, factory) {\n  if (typeof module === "object" && module.exports) {\n' +

@@ -37,6 +37,21 @@ const x = Array.from({length: 1000}, (_, i) => i);
 window.Plotly.newPlot(div, [{type: 'scattergl', mode: 'markers', x: x, y: x.map(v => Math.sin(v))}])
   .then(() => { window.__glDrawn = true; });
 """
+#: Draws a surface of n × n points into a new div; its grid is refined by what factor per axis.
+REFINED = """
+const [n, done] = [arguments[0], arguments[arguments.length - 1]];
+const div = document.createElement('div');
+div.style.width = '400px'; div.style.height = '300px';
+document.body.appendChild(div);
+const axis = Array.from({length: n}, (_, i) => i);
+const z = axis.map(y => axis.map(x => Math.sin(x / 3) * Math.cos(y / 4)));
+window.Plotly.newPlot(div, [{type: 'surface', x: axis, y: axis, z: z}]).then(() => {
+  const trace = Object.values(div._fullLayout.scene._scene.traces)[0];
+  done([trace.dataScaleX, trace.dataScaleY]);
+  window.Plotly.purge(div);
+  div.remove();
+});
+"""
 #: Trace types of the graph-layout scene as drawn, once its 2,000 circles are there.
 LAYOUT_TYPES = """
 const gd = document.querySelector('.gl-layout-graph .js-plotly-plot');
@@ -85,4 +100,17 @@ def test_a_big_graph_layout_draws_webgl_only_on_a_graphics_card(dash_duo):
     drawn = dash_duo.driver.execute_script(LAYOUT_TYPES)
     expected = "scattergl" if dash_duo.driver.execute_script(HARDWARE_WEBGL) else "scatter"
     assert drawn["noWebgl"] == 0 and set(drawn["types"]) == {expected}, drawn
+    assert_clean(dash_duo)
+
+
+def test_surfaces_are_refined_only_up_to_the_bundles_limit(dash_duo):
+    # plotly.js would resample a 51 × 51 grid 4 times per axis (205 × 205 vertices);
+    # the bundle refines a grid only up to `surface_refine_points` points per axis.
+    start(dash_duo, app, "/loss-landscape")
+    if not dash_duo.driver.execute_script(HAS_WEBGL):
+        pytest.skip("this browser has no WebGL at all")
+    limit = plotly_bundle.MANIFEST["surface_refine_points"]
+    for n in (11, 51, 81):
+        scale = max(1, (limit - 1) // (n - 1))
+        assert dash_duo.driver.execute_async_script(REFINED, n) == [scale, scale], f"{n} x {n} points"
     assert_clean(dash_duo)
