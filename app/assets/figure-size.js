@@ -15,7 +15,11 @@
  * - when it comes on screen with no redraw (its figure arrived while it was
  *   hidden), it is resized at once, before the page is painted;
  * - when its box changes size while on screen, it is resized unless a redraw
- *   comes within RESIZE_WAIT_MS (a step's new figure, drawn to the new box).
+ *   comes within RESIZE_WAIT_MS (a step's new figure, drawn to the new box);
+ * - dcc.Graph's own resize (Plotly.Plots.resize, 50 ms after its box changed)
+ *   follows the same rules: it waits for the deferred resize above, and a figure
+ *   already at its box's size is not redrawn (a 3-D figure's redraw takes
+ *   0.1-0.5 s without a GPU, only to be replaced by the step's new figure).
  * Figures with a fixed width or height, and hidden figures, are left as they are.
  */
 (function () {
@@ -64,6 +68,12 @@
     };
     fitting.fitsItsBox = true;
     Plotly.react = fitting;
+    const resizeNow = Plotly.Plots.resize;
+    Plotly.Plots.resize = function (gd, ...rest) {
+      const div = typeof gd === "string" ? document.getElementById(gd) : gd;
+      if (div && watched.has(div) && (pending.has(div) || !stale(div))) return Promise.resolve(div);
+      return resizeNow.call(this, gd, ...rest);
+    };
   }
 
   wrap();   // plotly.js loads before the site's scripts; if not, before the page is drawn:
