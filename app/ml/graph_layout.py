@@ -297,47 +297,72 @@ def _euclidean_mst(P: np.ndarray) -> np.ndarray:
 # Objective and gradient
 
 
-def _objective(X: np.ndarray, edges: np.ndarray, pairs: np.ndarray, contact: float,
-               overlap_weight: float) -> tuple[float, np.ndarray]:
-    """E(X) and dE/dX: (float, (n, 2)).
+class _Links(NamedTuple):
+    """The terms of E: the m edges, then candidate pairs (k links in all), as places
+    in X.ravel() = (x_0, y_0, x_1, y_1, ...).
 
-    edges: (m, 2) int; pairs: (c, 2) int candidate pairs that include every
-    pair closer than ``contact`` (= 2r); pairs further apart add nothing.
+    first, second: (2k,) int; entries 2l and 2l + 1 are 2i and 2i + 1, the
+    places of x_i and y_i, for node i at link l's first (second) end.
+    """
+
+    first: np.ndarray
+    second: np.ndarray
+    edges: int
+
+    @property
+    def pairs(self) -> int:
+        return len(self.first) // 2 - self.edges
+
+
+def _links(edges: np.ndarray, pairs: np.ndarray) -> _Links:
+    """The links of edges: (m, 2) int, then pairs: (c, 2) int."""
+    places = np.empty((2, len(edges) + len(pairs), 2), dtype=np.int64)   # [end, link, x or y]
+    places[:, :, 0] = 2 * np.concatenate([edges, pairs]).T
+    places[:, :, 1] = places[:, :, 0] + 1
+    return _Links(places[0].ravel(), places[1].ravel(), len(edges))
+
+
+def _objective(X: np.ndarray, links: _Links, contact: float,
+               overlap_weight: float) -> tuple[float, np.ndarray]:
+    """E(X) and dE/dX: (float, (n, 2)) for positions X: (n, 2).
+
+    links: the edges and candidate pairs, which include every pair closer than
+    ``contact`` (= 2r); pairs further apart add nothing.
     """
     n = X.shape[0]
-    x, y = X[:, 0], X[:, 1]   # 1-D gathers are much faster than gathering rows
-    ei, ej = edges[:, 0], edges[:, 1]
-    dx, dy = x[ei] - x[ej], y[ei] - y[ej]
-    d = np.sqrt(dx * dx + dy * dy)
-    stretch = np.maximum(d - contact, 0.0)
-    energy = float(stretch @ stretch)
-    pull = 2.0 * stretch / np.maximum(d, contact)   # stretch > 0 only where d > contact
-    rows, cols, fx, fy = ei, ej, pull * dx, pull * dy
+    m, k = links.edges, len(links.first) // 2
+    xy = X.ravel()
+    D = xy[links.first] - xy[links.second]   # (2k,): dx, dy of every link
+    D2 = D * D
+    d = np.sqrt(D2[0::2] + D2[1::2])
+    reach = np.maximum(d[:m], contact)
+    stretch = reach - contact              # max(0, d - contact), exactly
+    energy = float(stretch.dot(stretch))   # ndarray.dot: as @, with less call overhead
+    # Every link gets a force coefficient; pairs that do not overlap keep 0, and their
+    # +-0 terms leave the gradient's sums exactly as if they were left out.
+    coef = np.zeros(k)
+    np.divide(2.0 * stretch, reach, out=coef[:m])
 
-    if overlap_weight > 0 and len(pairs):
-        pi, pj = pairs[:, 0], pairs[:, 1]
-        px, py = x[pi] - x[pj], y[pi] - y[pj]
-        d = np.sqrt(px * px + py * py)
-        near = np.flatnonzero(d < contact)
+    if overlap_weight > 0 and k > m:
+        d = d[m:]                          # the pairs' distances from here on
+        near = (d < contact).nonzero()[0]
         if len(near):
-            pi, pj, px, py, d = pi[near], pj[near], px[near], py[near], d[near]
+            d = d[near]
             depth = contact - d
-            energy += overlap_weight * float(depth @ depth)
+            energy += overlap_weight * float(depth.dot(depth))
             same = d < 1e-12 * contact
-            if same.any():
+            if np.count_nonzero(same):
                 # Coincident centres: the gradient has no direction there; push
                 # along a fixed direction per pair (a valid subgradient).
-                angle = _GOLDEN_ANGLE * (pi[same] * 7919.0 + pj[same])
-                px, py, d = px.copy(), py.copy(), d.copy()
-                px[same], py[same], d[same] = np.cos(angle), np.sin(angle), 1.0
-            push = -2.0 * overlap_weight * depth / d
-            rows, cols = np.concatenate([rows, pi]), np.concatenate([cols, pj])
-            fx, fy = np.concatenate([fx, push * px]), np.concatenate([fy, push * py])
+                x = 2 * (m + near[same])           # places of their dx (then dy) in D
+                angle = _GOLDEN_ANGLE * (links.first[x] // 2 * 7919.0 + links.second[x] // 2)
+                D[x], D[x + 1], d[same] = np.cos(angle), np.sin(angle), 1.0
+            coef[m:][near] = -2.0 * overlap_weight * depth / d
 
-    grad = np.empty((n, 2))
-    grad[:, 0] = np.bincount(rows, fx, minlength=n) - np.bincount(cols, fx, minlength=n)
-    grad[:, 1] = np.bincount(rows, fy, minlength=n) - np.bincount(cols, fy, minlength=n)
-    return energy, grad
+    force = coef.repeat(2) * D
+    grad = (np.bincount(links.first, force, minlength=2 * n)
+            - np.bincount(links.second, force, minlength=2 * n))
+    return energy, grad.reshape(n, 2)
 
 
 def _pairs_within(X: np.ndarray, distance: float) -> np.ndarray:
@@ -358,7 +383,7 @@ def layout_loss_and_grad(positions: np.ndarray, edges: np.ndarray, radius: float
     w = _real("overlap_weight", overlap_weight, 0.0, MAX_OVERLAP_WEIGHT)
     X = _layout(positions, r)
     E = _edges(edges, len(X))
-    return _objective(X, E, _pairs_within(X, 2.0 * r), 2.0 * r, w)
+    return _objective(X, _links(E, _pairs_within(X, 2.0 * r)), 2.0 * r, w)
 
 
 @dataclass(frozen=True, eq=False)
@@ -390,29 +415,61 @@ class _PiledUp(Exception):
     """More candidate pairs than MAX_NEAR_PAIRS_PER_NODE * n."""
 
 
-@dataclass(frozen=True, eq=False)
-class _NearPairs:
+class _NearPairs(NamedTuple):
     reference: np.ndarray   # (n, 2) positions when the list was built
-    pairs: np.ndarray       # (c, 2) all pairs within contact + skin at ``reference``
+    links: _Links           # the edges, then all pairs within contact + skin at ``reference``
     queries: int            # how many times the list has been built
+    bound: float            # largest |coordinate| of ``reference``, plus skin
 
 
-def _near_pairs(near: _NearPairs | None, X: np.ndarray, contact: float, skin: float) -> _NearPairs:
-    """The candidate list for X, rebuilt only if some circle moved more than skin / 2."""
-    if near is not None:
-        moved = X - near.reference
-        if float(np.max(moved[:, 0] ** 2 + moved[:, 1] ** 2, initial=0.0)) <= (0.5 * skin) ** 2:
-            return near
+def _moved_little(near: _NearPairs, X: np.ndarray, skin: float) -> bool:
+    """Whether every circle of X: (n, 2) is within skin / 2 of the list's reference
+    (False for non-finite X)."""
+    moved = X - near.reference
+    moved *= moved
+    return bool((moved[:, 0] + moved[:, 1]).max() <= (0.5 * skin) ** 2)   # n >= 1: max has a value
+
+
+def _near_pairs(near: _NearPairs | None, X: np.ndarray, edges: np.ndarray, contact: float,
+                skin: float) -> _NearPairs:
+    """The candidate list for X (with edges: (m, 2) int), rebuilt only if some circle moved
+    more than skin / 2."""
+    if near is not None and _moved_little(near, X, skin):
+        return near
+    return _listed(near, X, edges, contact, skin)
+
+
+def _listed(near: _NearPairs | None, X: np.ndarray, edges: np.ndarray, contact: float,
+            skin: float) -> _NearPairs:
+    """A new candidate list for X, replacing ``near`` (None: the first)."""
     n = len(X)
     limit = MAX_NEAR_PAIRS_PER_NODE * n
     tree = cKDTree(X, balanced_tree=False, compact_nodes=False)
-    if near is None or len(near.pairs) > limit // 8:
+    if near is None or near.links.pairs > limit // 8:
         # Count before listing when circles crowd, so a pile-up cannot allocate n^2 pairs.
         if (tree.count_neighbors(tree, contact + skin) - n) // 2 > limit:
             raise _PiledUp(f"more than {limit:,} near pairs "
                            f"({MAX_NEAR_PAIRS_PER_NODE} per circle, MAX_NEAR_PAIRS_PER_NODE)")
     pairs = tree.query_pairs(contact + skin, output_type="ndarray").astype(np.int64, copy=False)
-    return _NearPairs(X.copy(), pairs, 1 if near is None else near.queries + 1)
+    return _NearPairs(X.copy(), _links(edges, pairs), 1 if near is None else near.queries + 1,
+                      float(np.abs(X).max()) + skin)
+
+
+def _advance(near: _NearPairs, X: np.ndarray, edges: np.ndarray, contact: float, skin: float,
+             radius: float) -> tuple[_NearPairs, str | None]:
+    """The candidate list at a step's new positions X: (n, 2), and why X ends the run (None
+    if it does not): ``_bad_positions``, or circles piled up."""
+    if _moved_little(near, X, skin):
+        # Then X is finite and no coordinate is beyond near.bound - skin / 2 (the skin
+        # leaves room for rounding): within DIVERGENCE_EXTENT, X needs no other check.
+        return near, None if near.bound <= DIVERGENCE_EXTENT * radius else _bad_positions(X, radius)
+    why = _bad_positions(X, radius)
+    if why is None:
+        try:
+            near = _listed(near, X, edges, contact, skin)
+        except _PiledUp as crowded:
+            why = f"circles piled up, {crowded}"
+    return near, why
 
 
 # --------------------------------------------------------------------------
@@ -538,7 +595,7 @@ def layout_metrics(positions: np.ndarray, edges: np.ndarray, radius: float = 1.0
         max_overlap = 0.0
     lengths = np.linalg.norm(X[E[:, 0]] - X[E[:, 1]], axis=1) / contact
     crossings, exact, stderr = count_crossings(X, E, seed=seed)
-    energy, _ = _objective(X, E, _pairs_within(X, contact), contact, w)
+    energy, _ = _objective(X, _links(E, _pairs_within(X, contact)), contact, w)
     return {
         "nodes": n,
         "edges": len(E),
@@ -731,7 +788,8 @@ class LayoutHistory:
                     steps 0..last are kept when (last + 1) * n * 2 <=
                     MAX_KEPT_FLOATS; otherwise F = MAX_KEPT_FLOATS // (2n)
                     frames evenly spaced over the planned steps, always
-                    including step 0 and the last step run.
+                    including step 0 and the last step run. A run with
+                    ``final_only`` keeps the last step run alone (F = 1).
     frame_steps:    (F,) int, increasing, the step of each frame.
     loss:           (S + 1,) float, E at every step 0..S (with that step's
                     overlap weight), S = steps run; every value is finite.
@@ -782,7 +840,7 @@ def frame_steps_for(n: int, steps: int) -> np.ndarray:
 class _Recorder:
     """Collects a run's frames and losses (local to one run)."""
 
-    wanted: np.ndarray       # steps whose positions are kept, increasing
+    wanted: frozenset[int]   # steps whose positions are kept (``close`` adds the last)
     frames: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     loss: list = field(default_factory=list)
@@ -791,8 +849,7 @@ class _Recorder:
     def record(self, t: int, X: np.ndarray, energy: float, w: float) -> None:
         self.loss.append(energy)
         self.weight.append(w)
-        i = np.searchsorted(self.wanted, t)
-        if i < len(self.wanted) and self.wanted[i] == t:
+        if t in self.wanted:
             self.frames.append(X)
             self.steps.append(t)
 
@@ -811,12 +868,12 @@ def _weight_schedule(w: float, anneal_from: float | None, steps: int) -> np.ndar
     return w * anneal_from ** (1.0 - progress)
 
 
-def _runaway(X: np.ndarray, radius: float) -> str | None:
-    """Graph layout's own divergence reason for positions X: (n, 2), or None: a circle too far out
-    (non-finite positions are ``divergence.reason``'s)."""
-    if np.abs(X).max() > DIVERGENCE_EXTENT * radius:
-        return f"a circle went beyond {DIVERGENCE_EXTENT:g} radii (DIVERGENCE_EXTENT)"
-    return None
+def _bad_positions(X: np.ndarray, radius: float) -> str | None:
+    """Why positions X ((n, 2), or flattened) end a run, or None: ``divergence.reason``'s
+    non-finite parameters, else graph layout's own, a circle beyond DIVERGENCE_EXTENT radii."""
+    if np.abs(X).max() <= DIVERGENCE_EXTENT * radius:   # False for NaN too: one pass checks both
+        return None
+    return divergence.reason(None, X, f"a circle went beyond {DIVERGENCE_EXTENT:g} radii (DIVERGENCE_EXTENT)")
 
 
 class _Outcome(NamedTuple):
@@ -833,7 +890,7 @@ class _Outcome(NamedTuple):
 def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 300,
                init: Any = "smart", seed: int = 0, *, radius: float = 1.0,
                overlap_weight: float = DEFAULT_OVERLAP_WEIGHT, anneal_from: float | None = None,
-               skin: float | None = None) -> LayoutHistory:
+               skin: float | None = None, final_only: bool = False) -> LayoutHistory:
     """Minimize E from a start, step by step, and return the history.
 
     edges: (m, 2) int; n: circles, 1..MAX_NODES; optimizer: an
@@ -845,6 +902,8 @@ def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 
     geometrically from anneal_from * w to w over the first half of the run,
     letting circles pass through each other early on.
     skin: Verlet-list margin in length units (default: one radius).
+    final_only: keep only the last layout (positions (1, n, 2), for callers
+    that need just the end, as ``tangle_rate``); the run is the same.
 
     A step whose update makes positions non-finite or runaway, or piles
     circles up, or whose loss is non-finite, ends the run
@@ -867,10 +926,10 @@ def run_layout(edges: np.ndarray, n: int, optimizer: Any = "adam", steps: int = 
     opt, name = _optimizer(optimizer)
     X0 = _start(init, E, n, seed, r)
 
-    weights = _weight_schedule(w, anneal_from, steps)
-    recorder = _Recorder(frame_steps_for(n, steps))
+    weights = _weight_schedule(w, anneal_from, steps).tolist()   # floats: cheaper to index and multiply
+    recorder = _Recorder(frozenset() if final_only else frozenset(frame_steps_for(n, steps).tolist()))
     try:
-        near = _near_pairs(None, X0, 2.0 * r, skin)
+        near = _listed(None, X0, E, 2.0 * r, skin)
     except _PiledUp as crowded:
         raise ValueError(f"the start piles circles up: {crowded}") from None
     run = _run_lbfgs if isinstance(opt, LBFGS) else _run_gradient
@@ -897,23 +956,19 @@ def _run_gradient(opt, X, E, r, skin, weights, near, recorder) -> _Outcome:
     """Steps x_t = x_{t-1} + update(grad E_{w_{t-1}}(x_{t-1})) with an optim transformation."""
     contact = 2.0 * r
     steps = len(weights) - 1
-    energy, grad = _objective(X, E, near.pairs, contact, weights[0])
+    energy, grad = _objective(X, near.links, contact, weights[0])
     recorder.record(0, X, energy, weights[0])
     state = opt.init(X)
     for t in range(1, steps + 1):
         updates, state = opt.update(grad, state, X)
         X_new = optim.apply_updates(X, updates)
-        why = divergence.reason(None, X_new, _runaway(X_new, r))
-        if why is None:
-            try:
-                near = _near_pairs(near, X_new, contact, skin)
-            except _PiledUp as crowded:
-                why = f"circles piled up, {crowded}"
+        near, why = _advance(near, X_new, E, contact, skin, r)
         evaluations = t                         # objective evaluations so far
         if why is None:
-            energy, grad = _objective(X_new, E, near.pairs, contact, weights[t])
+            energy, grad = _objective(X_new, near.links, contact, weights[t])
             evaluations += 1
-            why = divergence.reason(energy, X_new)
+            if not math.isfinite(energy):       # X_new is finite here: only the loss can fail
+                why = divergence.reason(energy, X_new)
         if why is not None:
             return _Outcome(X, t - 1, t, divergence.message("step", t, why) + "; try a smaller learning rate",
                             evaluations, near)
@@ -932,8 +987,8 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder) -> _Outcome:
     def evaluate(x, w, near):
         nonlocal evaluations
         evaluations += 1
-        near = _near_pairs(near, x.reshape(shape), contact, skin)
-        energy, grad = _objective(x.reshape(shape), E, near.pairs, contact, w)
+        near = _near_pairs(near, x.reshape(shape), E, contact, skin)
+        energy, grad = _objective(x.reshape(shape), near.links, contact, w)
         return energy, grad.ravel(), near
 
     def outcome(x, last, diverged_at, message):
@@ -944,7 +999,7 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder) -> _Outcome:
     recorder.record(0, X, f, weights[0])
     memory: deque = deque(maxlen=opt.memory)
     for t in range(1, steps + 1):
-        if np.max(np.abs(g), initial=0.0) <= opt.gtol:
+        if np.abs(g).max() <= opt.gtol:         # g has 2n >= 2 entries
             return outcome(x, t - 1, None, f"converged at step {t - 1}: gradient below {opt.gtol:g}")
         p = _two_loop(g, memory)
         slope = float(g @ p)
@@ -955,7 +1010,7 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder) -> _Outcome:
         step = min(1.0, opt.max_move * r / longest)
         for _ in range(opt.max_backtracks):     # Armijo backtracking
             x_new = x + step * p
-            why = divergence.reason(None, x_new, _runaway(x_new.reshape(shape), r))
+            why = _bad_positions(x_new, r)
             if why is None:
                 try:
                     f_new, g_new, near = evaluate(x_new, weights[t - 1], near)
@@ -970,8 +1025,9 @@ def _run_lbfgs(opt: LBFGS, X, E, r, skin, weights, near, recorder) -> _Outcome:
             return outcome(x, t - 1, None, f"stopped at step {t - 1}: the line search found no "
                                            f"decrease (converged to rounding)")
         s, y = x_new - x, g_new - g
-        if float(s @ y) > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
-            memory.append((s, y, 1.0 / float(s @ y)))
+        sy = float(s.dot(y))
+        if sy > 1e-12 * (math.sqrt(s.dot(s)) * math.sqrt(y.dot(y))):   # |s| |y|, as np.linalg.norm
+            memory.append((s, y, 1.0 / sy))
         x, f, g = x_new, f_new, g_new
         if weights[t] != weights[t - 1]:        # annealing changed the objective: re-evaluate
             f, g, near = evaluate(x, weights[t], near)
@@ -1021,7 +1077,7 @@ def tangle_rate(optimizer_name: str, n: int = 12, trials: int = 50, seed: int = 
     energies = []
     for k in range(trials):
         edges = make_graph(family, n, seed + k)
-        h = run_layout(edges, n, opt, steps, init, seed + k)
+        h = run_layout(edges, n, opt, steps, init, seed + k, final_only=True)
         per_edge = h.metrics["energy"] / max(1, len(edges))
         energies.append(per_edge)
         c, e = h.metrics["crossings"] > 0, per_edge > threshold

@@ -141,6 +141,9 @@ def _zeros_like(tree: Tree, fill: float = 0.0) -> Tree:
 
 def apply_updates(params: Tree, updates: Tree) -> Tree:
     """Return ``params + updates`` leaf by leaf (new arrays; inputs untouched)."""
+    if (type(params) is np.ndarray and type(updates) is np.ndarray and params.shape == updates.shape
+            and params.dtype == updates.dtype == np.float64):
+        return params + updates   # the same sum, without tree_map's float copies
     return tree_map(lambda p, u: p + u, params, updates)
 
 
@@ -251,7 +254,7 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                 g = g + mu * b if nesterov else b
             return -lr * g, b
 
-        buffers = state.momentum_buffer if mu != 0 else _zeros_like(params)
+        buffers = state.momentum_buffer if mu != 0 else params   # a stand-in leaf() ignores
         updates, b = _unzip(tree_map(leaf, grads, params, buffers), 2)
         return updates, SGDState(count=state.count + 1, momentum_buffer=b if mu != 0 else None)
 
@@ -368,8 +371,6 @@ def rmsprop(lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
         )
 
     def update(grads, state, params):
-        zeros = _zeros_like(params)
-
         def leaf(g, p, v, g_avg, b):
             if maximize:
                 g = -g
@@ -386,9 +387,9 @@ def rmsprop(lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                 step = b
             return -lr * step, v, g_avg, b
 
-        results = tree_map(leaf, grads, params, state.square_avg,
-                           state.grad_avg if centered else zeros,
-                           state.momentum_buffer if mu > 0 else zeros)
+        results = tree_map(leaf, grads, params, state.square_avg,   # params: stand-ins leaf() ignores
+                           state.grad_avg if centered else params,
+                           state.momentum_buffer if mu > 0 else params)
         updates, v, g_avg, b = _unzip(results, 4)
         return updates, RMSpropState(
             count=state.count + 1,
@@ -501,9 +502,8 @@ def _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled):
                 v_hat = v / bias2
             return decay - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, v_max
 
-        zeros = _zeros_like(params)
         results = tree_map(leaf, grads, params, state.m, state.v,
-                           state.v_max if amsgrad else zeros)
+                           state.v_max if amsgrad else params)   # params: a stand-in leaf() ignores
         updates, m, v, v_max = _unzip(results, 4)
         return updates, AdamState(count=t, m=m, v=v, v_max=v_max if amsgrad else None)
 

@@ -320,6 +320,42 @@ def test_diverging_run_stops_and_names_the_step():
     assert np.all(np.isfinite(h.loss)) and np.all(np.isfinite(h.positions))
 
 
+def test_runaway_is_caught_at_the_step_it_happens():
+    # Every circle moves +0.3 radius a step (less than skin / 2, so the Verlet list is kept
+    # between rebuilds) from 2 radii inside DIVERGENCE_EXTENT: the first step past it ends the run.
+    drift = optim.GradientTransformation(lambda p: None, lambda g, s, p: (np.full(p.shape, [0.3, 0.0]), s))
+    start = np.array([[gl.DIVERGENCE_EXTENT - 2.0, y] for y in (0.0, 10.0, 20.0)])
+    x, first_out = start, None
+    for t in range(1, 20):
+        x = x + np.full(x.shape, [0.3, 0.0])
+        if np.abs(x).max() > gl.DIVERGENCE_EXTENT:
+            first_out = t
+            break
+    for final_only in (False, True):
+        h = gl.run_layout(np.empty((0, 2), int), 3, drift, 19, start, final_only=final_only)
+        assert h.diverged_at == first_out == 7
+        assert "beyond 1e+06 radii" in h.message
+        assert h.metrics["steps_run"] == first_out - 1
+
+
+@pytest.mark.parametrize("name", gl.OPTIMIZER_NAMES)
+def test_final_only_runs_end_exactly_as_recorded_runs(name):
+    # tangle_rate keeps only the last layout; the run itself must be the very same
+    E = gl.make_graph("tree", 12, 4)
+    for seed, steps, hyper in ((4, 60, {}), (5, 60, {}), (6, 25, {"lr": 5.0} if name != "lbfgs" else {})):
+        opt = gl.layout_optimizer(name, **hyper)
+        full = gl.run_layout(E, 12, opt, steps, "random", seed)
+        last = gl.run_layout(E, 12, opt, steps, "random", seed, final_only=True)
+        assert last.positions.shape == (1, 12, 2)
+        assert last.frame_steps.tolist() == [full.frame_steps[-1]] == [full.metrics["steps_run"]]
+        assert last.final_positions.tobytes() == full.final_positions.tobytes()
+        assert last.loss.tobytes() == full.loss.tobytes()
+        assert last.overlap_weight.tobytes() == full.overlap_weight.tobytes()
+        assert last.metrics == full.metrics          # energy and crossings included, exactly
+        assert (last.diverged_at, last.message, last.evaluations, last.neighbour_queries) == \
+            (full.diverged_at, full.message, full.evaluations, full.neighbour_queries)
+
+
 def test_frames_are_subsampled_when_large(monkeypatch):
     assert len(gl.frame_steps_for(100, 50)) == 51
     steps = gl.frame_steps_for(gl.MAX_NODES, 1000)
