@@ -4,6 +4,11 @@ import os
 import shutil
 import tempfile
 
+# Test modules import numpy before the app: importing it here first gives them
+# the app's single BLAS thread. With the default thread per core, the small
+# matrices of the lessons' models run several times slower on a busy machine.
+import app  # noqa: F401
+
 # Background jobs' results are kept on disk by their arguments: every test
 # session starts with none, so that no earlier run answers this one's jobs.
 if "BACKGROUND_DIR" not in os.environ:
