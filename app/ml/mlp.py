@@ -32,6 +32,7 @@ Targets ``y``:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -246,12 +247,22 @@ class MLP:
 
     def skips(self) -> tuple[bool, ...]:
         """For each weight layer l: whether its input a_l is added to its output (residual hidden layers)."""
+        return self._skips
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Parameter names and shapes, in flatten order."""
+        return dict(self._shapes)
+
+    # Computed once per network: every training step asks for them several times.
+
+    @functools.cached_property
+    def _skips(self) -> tuple[bool, ...]:
         sizes = self.layer_sizes
         return tuple(self.residual and 0 < l < self.n_layers - 1 and sizes[l] == sizes[l + 1]
                      for l in range(self.n_layers))
 
-    def shapes(self) -> dict[str, tuple[int, ...]]:
-        """Parameter names and shapes, in flatten order."""
+    @functools.cached_property
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
         out = {}
         for l, (a, b) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
             out[f"W{l}"] = (a, b)
@@ -290,7 +301,7 @@ class MLP:
     def flatten(self, params) -> np.ndarray:
         """Parameters as one vector: (n_params,) float, order W0, b0, W1, b1, ..."""
         self._check_params(params)
-        return np.concatenate([np.asarray(params[k], dtype=float).ravel() for k in self.shapes()])
+        return np.concatenate([np.asarray(params[k], dtype=float).ravel() for k in self._shapes])
 
     def unflatten(self, vec) -> dict[str, np.ndarray]:
         """Inverse of flatten: vec (n_params,) -> parameter dict (copies)."""
@@ -363,7 +374,7 @@ class MLP:
                     g = delta @ W.T + g if skips[l] else delta @ W.T           # dL/da_l
                     f_z = act.output(zs[l - 1]) if skips[l - 1] else As[l]    # f(z_{l-1}) without the skip
                     delta = g * act.der(zs[l - 1], f_z)
-        return value, {k: grads[k] for k in self.shapes()}, zs[-1]
+        return value, {k: grads[k] for k in self._shapes}, zs[-1]
 
     def loss_value(self, params, X, y) -> float:
         """Loss alone (float), same value as loss_and_grad's, without the backward pass."""
@@ -502,7 +513,7 @@ class MLP:
     def _check_params(self, params):
         if not isinstance(params, dict):
             raise ValueError("params must be a dict {'W0': ..., 'b0': ..., ...} (see MLP.init)")
-        for name, shape in self.shapes().items():
+        for name, shape in self._shapes.items():
             if name not in params:
                 raise ValueError(f"params is missing {name!r}")
             if np.shape(params[name]) != shape:
