@@ -259,7 +259,7 @@ ENGINE = Lesson(
             "own-graph": State(lesson_id("own-graph", LESSON), "data")},
     live_settings=False, player=PLAYER,
     # Last rate first: a visitor who reaches the step before this is done asks for the first
-    # ones, so the two share the work (about 1 s of CPU per rate) instead of one waiting.
+    # ones, so the two share the work (about 0.5 s of CPU per rate) instead of one waiting.
     ahead={"tangle": lambda: [tangle_result(name, TANGLE_RATES[name]) for name in reversed(TANGLE_OPTIMIZERS)]},
 )
 show_step = ENGINE.register()
